@@ -1,0 +1,12 @@
+export * from './errors/index.js';
+export * from './config/index.js';
+export * from './log/index.js';
+export * from './db/index.js';
+export * from './cache/index.js';
+export * from './lease/index.js';
+export * from './metrics/index.js';
+export { createHttpApp, allow, type HttpAppOptions, type Permission } from './http/app.js';
+export { parseBody, parseQuery, parseParams, zodDetails } from './http/validate.js';
+export { authenticate, rateLimit, extractApiKey, type AuthContext } from './http/security.js';
+export { listen, closeServer, onShutdown } from './http/server.js';
+export { Wakeable } from './util/wakeable.js';
