@@ -10,3 +10,5 @@ export { parseBody, parseQuery, parseParams, zodDetails } from './http/validate.
 export { authenticate, rateLimit, extractApiKey, type AuthContext } from './http/security.js';
 export { listen, closeServer, onShutdown } from './http/server.js';
 export { Wakeable } from './util/wakeable.js';
+export { Batcher } from './util/batcher.js';
+export { retryTx, isRetryableTxError } from './util/retry.js';

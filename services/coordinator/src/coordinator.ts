@@ -1,0 +1,846 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Batcher,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  retryTx,
+  type Cache,
+  type Db,
+  type Logger,
+  type Queryable,
+  type SuiteConfig,
+} from '@nexus/core';
+import { updateAgentMetrics } from './domain/agent-metrics.js';
+import { mergeSolutions, readyToMerge, selectParticipants, solutionConfidence } from './domain/collaboration.js';
+import { detectConflicts, planResolution, type DetectedConflict, type ResolutionPlan } from './domain/conflicts.js';
+import { tally, type SessionState } from './domain/consensus.js';
+import { taskExperience } from './domain/experience.js';
+import { isAvailable, planAssignments, taskLoad } from './domain/scoring.js';
+import { applyTransition, allowedTransitions, canTransition, type StatusChange } from './domain/task-state.js';
+import { HOLDING_STATUSES, type Agent, type AgentStatus, type Task, type TaskStatus } from './domain/types.js';
+import type { CoordinatorMetrics } from './metrics.js';
+import * as agents from './store/agent-store.js';
+import * as collabs from './store/collaboration-store.js';
+import * as conflicts from './store/conflict-store.js';
+import * as consensus from './store/consensus-store.js';
+import * as outbox from './store/outbox-store.js';
+import { agentJson, taskJson } from './store/rows.js';
+import * as state from './store/state-store.js';
+import * as tasks from './store/task-store.js';
+
+export const EVENTS_CHANNEL = 'coordinator:events';
+export type CoordinatorEvent = 'work' | 'state';
+const EXPERIENCE_TOPIC = 'learning.experience';
+const MAX_PENDING_SCAN = 20_000;
+const STATUS_CACHE_MS = 1000;
+
+export interface CoordinatorDeps {
+  db: Db;
+  cache: Cache;
+  config: SuiteConfig;
+  logger: Logger;
+  metrics: CoordinatorMetrics;
+  /** Identifies this process among replicas (status, logs). */
+  replicaId?: string;
+  fetch?: typeof fetch;
+}
+
+export interface AgentInput {
+  id: string;
+  agent_type: string;
+  name: string;
+  capabilities: string[];
+  max_capacity?: number;
+  specializations: string[];
+  resource_requirements: Record<string, number>;
+  status?: AgentStatus;
+}
+
+export interface TaskInput {
+  id?: string;
+  task_type: string;
+  priority: number;
+  description: string;
+  requirements: Record<string, unknown>;
+  dependencies: string[];
+  deadline: Date | null;
+  estimated_duration: number;
+  max_retries?: number;
+}
+
+export interface HeartbeatInput {
+  status?: AgentStatus;
+  current_load?: number;
+  performance_score?: number;
+  success_rate?: number;
+  average_response_time?: number;
+}
+
+interface ChangeOptions {
+  /** Fail for good, without automatic retry (e.g. a dependency cycle). */
+  noRetry?: boolean;
+  /** When going back to pending: not before this time. */
+  notBefore?: Date;
+}
+
+/** A transaction saw the row change under it; run it again. */
+class RaceError extends Error {
+  readonly code = '40001';
+}
+
+/**
+ * The coordinator's use cases. Routes call these; the background scheduler calls the
+ * `run…` methods on the leader replica only. All state lives in the database.
+ */
+export class Coordinator {
+  readonly db: Db;
+  private readonly cache: Cache;
+  private readonly cfg: SuiteConfig['coordinator'];
+  private readonly logger: Logger;
+  private readonly metrics: CoordinatorMetrics;
+  private readonly learningUrl: string;
+  private readonly fetchFn: typeof fetch;
+  readonly replicaId: string;
+  private statusCache: { at: number; value: Record<string, unknown> } | null = null;
+  private publishPending = new Set<CoordinatorEvent>();
+  private publishTimer: NodeJS.Timeout | null = null;
+  private readonly taskInserts: Batcher<tasks.NewTask, boolean>;
+  /** Local listeners (the scheduler of this process), called without a broker round trip. */
+  private readonly localListeners = new Set<(e: CoordinatorEvent) => void>();
+
+  constructor(deps: CoordinatorDeps) {
+    this.db = deps.db;
+    this.cache = deps.cache;
+    this.cfg = deps.config.coordinator;
+    this.logger = deps.logger;
+    this.metrics = deps.metrics;
+    this.learningUrl = deps.config.learning_engine_url.replace(/\/+$/, '');
+    this.fetchFn = deps.fetch ?? fetch;
+    this.replicaId = deps.replicaId ?? randomUUID().slice(0, 8);
+    this.taskInserts = new Batcher((batch) => this.flushTaskInserts(batch), 500, 4);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  onLocalEvent(listener: (e: CoordinatorEvent) => void): () => void {
+    this.localListeners.add(listener);
+    return () => this.localListeners.delete(listener);
+  }
+
+  /**
+   * Tells the leader (wherever it runs) that there may be work. Local listeners hear at
+   * once; the broadcast to other replicas is coalesced to one message per 10 ms.
+   */
+  notify(event: CoordinatorEvent): void {
+    this.statusCache = null;
+    for (const l of this.localListeners) l(event);
+    this.publishPending.add(event);
+    if (this.publishTimer) return;
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = null;
+      const events = [...this.publishPending];
+      this.publishPending.clear();
+      const message = JSON.stringify({ from: this.replicaId, events });
+      this.cache.publish(EVENTS_CHANNEL, message).catch((err: Error) => this.logger.debug({ err: err.message }, 'event publish failed'));
+    }, 10);
+    this.publishTimer.unref();
+  }
+
+  /** Called for events published by other replicas. */
+  handleRemoteEvent(raw: string): CoordinatorEvent[] {
+    try {
+      const msg = JSON.parse(raw) as { from?: string; events?: CoordinatorEvent[] };
+      if (msg.from === this.replicaId) return [];
+      this.statusCache = null;
+      return (msg.events ?? []).filter((e) => e === 'work' || e === 'state');
+    } catch {
+      return [];
+    }
+  }
+
+  // ---------------------------------------------------------------- coordination state
+
+  async isRunning(db: Queryable = this.db): Promise<boolean> {
+    return (await state.getState<boolean>(db, 'coordination_running')) ?? true;
+  }
+
+  async setRunning(running: boolean): Promise<void> {
+    await state.setState(this.db, 'coordination_running', running);
+    this.notify('state');
+    if (running) this.notify('work');
+  }
+
+  async recordCycle(info: { kind: string; ms: number; details?: Record<string, unknown> }): Promise<void> {
+    await state.setState(this.db, 'last_cycle', { replica: this.replicaId, at: new Date().toISOString(), ...info });
+  }
+
+  async status(leader: boolean | null = null): Promise<Record<string, unknown>> {
+    const cached = this.statusCache;
+    if (cached && Date.now() - cached.at < STATUS_CACHE_MS) return { ...cached.value, this_replica_leads: leader, last_update: new Date().toISOString() };
+    const res = await this.db.query<{ a: Record<string, number> | null; t: Record<string, number> | null; c: number; k: number; running: boolean | null; last_cycle: Record<string, unknown> | null }>(
+      `SELECT
+         (SELECT json_object_agg(status, n) FROM (SELECT status, count(*)::int AS n FROM agents GROUP BY status) s) AS a,
+         (SELECT json_object_agg(status, n) FROM (SELECT status, count(*)::int AS n FROM tasks GROUP BY status) s) AS t,
+         (SELECT count(*)::int FROM conflicts WHERE NOT resolved) AS c,
+         (SELECT count(*)::int FROM collaborations WHERE status = 'active') AS k,
+         (SELECT value FROM coordinator_state WHERE key = 'coordination_running') AS running,
+         (SELECT value FROM coordinator_state WHERE key = 'last_cycle') AS last_cycle`,
+    );
+    const r = res.rows[0]!;
+    const a = r.a ?? {};
+    const t = r.t ?? {};
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((x, y) => x + Number(y), 0);
+    const value = {
+      coordination_running: r.running ?? true,
+      total_agents: sum(a),
+      active_agents: Number(a.active ?? 0),
+      inactive_agents: Number(a.inactive ?? 0),
+      draining_agents: Number(a.draining ?? 0),
+      total_tasks: sum(t),
+      pending_tasks: Number(t.pending ?? 0),
+      assigned_tasks: Number(t.assigned ?? 0),
+      in_progress_tasks: Number(t.in_progress ?? 0),
+      delegated_tasks: Number(t.delegated ?? 0),
+      completed_tasks: Number(t.completed ?? 0),
+      failed_tasks: Number(t.failed ?? 0),
+      cancelled_tasks: Number(t.cancelled ?? 0),
+      active_conflicts: Number(r.c),
+      active_collaborations: Number(r.k),
+      replica_id: this.replicaId,
+      last_cycle: r.last_cycle ?? null,
+    };
+    this.statusCache = { at: Date.now(), value };
+    return { ...value, this_replica_leads: leader, last_update: new Date().toISOString() };
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  async registerAgent(input: AgentInput): Promise<Agent> {
+    const ok = await agents.insertAgent(this.db, {
+      id: input.id,
+      agent_type: input.agent_type,
+      name: input.name,
+      capabilities: [...new Set(input.capabilities)],
+      max_capacity: input.max_capacity ?? this.cfg.agents.max_capacity_default,
+      specializations: [...new Set(input.specializations)],
+      resource_requirements: input.resource_requirements,
+      status: input.status ?? 'active',
+    });
+    if (!ok) throw new ConflictError(`Agent ${input.id} is already registered`);
+    this.notify('work');
+    return (await agents.getAgent(this.db, input.id))!;
+  }
+
+  async listAgents(filter: { status?: string; agent_type?: string }) {
+    return (await agents.listAgents(this.db, filter)).map(agentJson);
+  }
+
+  async getAgent(id: string) {
+    const agent = await agents.getAgent(this.db, id);
+    if (!agent) throw new NotFoundError(`Agent ${id} not found`);
+    const held = await tasks.tasksOfAgent(this.db, id, HOLDING_STATUSES);
+    return { ...agentJson(agent), tasks: held.map(taskJson), task_count: held.length };
+  }
+
+  async agentTasks(id: string, statuses: readonly TaskStatus[]) {
+    const agent = await agents.getAgent(this.db, id);
+    if (!agent) throw new NotFoundError(`Agent ${id} not found`);
+    return (await tasks.tasksOfAgent(this.db, id, statuses)).map(taskJson);
+  }
+
+  /** Unregisters an agent; whatever it held goes back to the queue. */
+  async deleteAgent(id: string): Promise<string[]> {
+    const released = await retryTx(() =>
+      this.db.transaction(async (tx) => {
+        const agent = await agents.getAgent(tx, id, true);
+        if (!agent) throw new NotFoundError(`Agent ${id} not found`);
+        const ids = await tasks.releaseTasksOfAgent(tx, id);
+        await agents.deleteAgent(tx, id);
+        return ids;
+      }),
+    );
+    this.notify('work');
+    return released;
+  }
+
+  async heartbeat(id: string, input: HeartbeatInput) {
+    const result = await retryTx(() =>
+      this.db.transaction(async (tx) => {
+        const before = await agents.getAgent(tx, id, true);
+        if (!before) throw new NotFoundError(`Agent ${id} not found`);
+        const after = (await agents.touchAgent(tx, id, {
+          status: input.status,
+          reported_load: input.current_load,
+          performance_score: input.performance_score,
+          success_rate: input.success_rate,
+          average_response_time: input.average_response_time,
+        }))!;
+        let released: string[] = [];
+        if (after.status === 'inactive') {
+          released = await tasks.releaseTasksOfAgent(tx, id);
+          await agents.zeroLoad(tx, [id]);
+          after.current_load = 0;
+        }
+        return { before, after, released };
+      }),
+    );
+    const { before, after, released } = result;
+    if (after.status !== before.status || released.length || (input.current_load ?? Infinity) < (before.reported_load ?? 0)) {
+      this.notify('work');
+    } else if (before.status === 'active' && !isAvailable(before, new Date(), this.cfg.agents.heartbeat_timeout)) {
+      // An agent coming back from a stale heartbeat can take work again.
+      this.notify('work');
+    }
+    const assigned = await tasks.tasksOfAgent(this.db, id, ['assigned']);
+    return { agent: agentJson(after), assigned_tasks: assigned.map((t) => t.id), released_tasks: released };
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  private async flushTaskInserts(batch: tasks.NewTask[]): Promise<boolean[]> {
+    // The same id twice in one batch: the first wins, the others are duplicates.
+    const seen = new Set<string>();
+    const unique: tasks.NewTask[] = [];
+    const isDup = batch.map((t) => {
+      if (seen.has(t.id)) return true;
+      seen.add(t.id);
+      unique.push(t);
+      return false;
+    });
+    const inserted = await tasks.insertTasks(this.db, unique);
+    const byId = new Map(unique.map((t, i) => [t.id, inserted[i]!]));
+    return batch.map((t, i) => !isDup[i] && byId.get(t.id)!);
+  }
+
+  async submitTask(input: TaskInput): Promise<string> {
+    const id = input.id ?? randomUUID();
+    const ok = await this.taskInserts.add({
+      id,
+      task_type: input.task_type,
+      priority: input.priority,
+      description: input.description,
+      requirements: input.requirements,
+      dependencies: [...new Set(input.dependencies)],
+      deadline: input.deadline ? input.deadline.toISOString() : null,
+      estimated_duration: input.estimated_duration,
+      max_retries: input.max_retries ?? this.cfg.tasks.max_retries,
+      load: taskLoad(input.requirements, this.cfg.tasks.default_load),
+    });
+    if (!ok) throw new ConflictError(`Task ${id} already exists`);
+    this.notify('work');
+    return id;
+  }
+
+  async getTask(id: string) {
+    const task = await tasks.getTask(this.db, id);
+    if (!task) throw new NotFoundError(`Task ${id} not found`);
+    return taskJson(task);
+  }
+
+  async listTasks(filter: tasks.TaskFilter, limit: number, cursor: string | undefined) {
+    let after: number | null = null;
+    if (cursor) {
+      const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+      if (!/^\d{1,18}$/.test(decoded)) throw new ValidationError('Invalid query', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
+      after = Number(decoded);
+    }
+    const page = await tasks.listTasks(this.db, filter, limit, after);
+    return {
+      tasks: page.tasks.map(taskJson),
+      total: page.total,
+      next_cursor: page.lastSeq === null ? null : Buffer.from(String(page.lastSeq)).toString('base64url'),
+    };
+  }
+
+  /**
+   * Applies a status change under row locks (agent first, then task — the order every
+   * writer uses), frees the agent's capacity, updates its metrics, and queues the
+   * experience for the learning engine when the outcome is final.
+   */
+  async changeTaskStatus(id: string, change: StatusChange, opts: ChangeOptions = {}) {
+    const out = await retryTx(() =>
+      this.db.transaction(async (tx) => {
+        const peek = await tasks.getTask(tx, id);
+        if (!peek) throw new NotFoundError(`Task ${id} not found`);
+        const agent = peek.assigned_agent ? await agents.getAgent(tx, peek.assigned_agent, true) : null;
+        const task = (await tasks.getTask(tx, id, true))!;
+        if (task.assigned_agent !== peek.assigned_agent) throw new RaceError('task reassigned concurrently');
+        if (task.status === change.status) return { task, changed: false, freed: false };
+        if (!canTransition(task.status, change.status)) {
+          const allowed = allowedTransitions(task.status).filter((s) => s !== 'assigned');
+          throw new ConflictError(
+            change.status === 'assigned'
+              ? 'Tasks are assigned by the coordinator, not through a status update'
+              : `Illegal transition ${task.status} -> ${change.status}; allowed from ${task.status}: ${allowed.join(', ') || 'none (final state)'}`,
+          );
+        }
+        const now = new Date();
+        const t = opts.noRetry ? { ...task, max_retries: task.retry_count } : task;
+        const result = applyTransition(t, change, now);
+        const patch: tasks.TaskPatch = { ...result.patch } as tasks.TaskPatch;
+        if (opts.notBefore && patch.status === 'pending') patch.not_before = opts.notBefore;
+        const updated = await tasks.patchTask(tx, id, patch);
+        if (agent && result.releaseLoad > 0) await agents.releaseLoad(tx, agent.id, result.releaseLoad);
+        if (agent && result.agentOutcome) {
+          await agents.setAgentMetrics(
+            tx,
+            agent.id,
+            updateAgentMetrics(
+              agent,
+              { success: result.agentOutcome === 'success', durationSeconds: updated.actual_duration, estimatedSeconds: task.estimated_duration },
+              this.cfg.agents.metrics_smoothing,
+            ),
+          );
+        }
+        if (result.final && task.assigned_agent && this.learningUrl) {
+          const exp = taskExperience(updated.assigned_agent ? updated : { ...updated, assigned_agent: task.assigned_agent }, agent, result.final, now);
+          await outbox.enqueue(tx, EXPERIENCE_TOPIC, exp.id, exp);
+        }
+        const freed = result.releaseLoad > 0 || updated.status === 'pending' || updated.status === 'completed';
+        return { task: updated, changed: true, freed, retried: result.retried };
+      }),
+    );
+    if (out.changed) {
+      this.statusCache = null;
+      if (out.freed) this.notify('work');
+    }
+    return { task: taskJson(out.task), changed: out.changed, retried: 'retried' in out ? Boolean(out.retried) : false };
+  }
+
+  // ---------------------------------------------------------------- background work (leader)
+
+  /** One assignment pass: plan in memory, then claim atomically. Returns tasks assigned. */
+  async runAssignment(): Promise<number> {
+    const end = this.metrics.cycleSeconds.startTimer({ kind: 'assignment' });
+    try {
+      const available = await agents.availableAgents(this.db, this.cfg.agents.heartbeat_timeout);
+      if (available.length === 0) return 0;
+      const pending = await tasks.eligiblePendingTasks(this.db, MAX_PENDING_SCAN);
+      if (pending.length === 0) return 0;
+      const plan = planAssignments(pending, available, {
+        now: new Date(),
+        weights: this.cfg.agents.performance_weight,
+        agingFactor: this.cfg.tasks.priority_aging_factor,
+        specializationBonus: this.cfg.agents.specialization_bonus,
+        heartbeatTimeoutSeconds: this.cfg.agents.heartbeat_timeout,
+      });
+      if (plan.length === 0) return 0;
+      const claimed = await retryTx(() =>
+        this.db.transaction(async (tx) => {
+          const ok = await agents.lockAssignableAgents(tx, [...new Set(plan.map((p) => p.agent_id))]);
+          const rows = await tasks.claimTasks(tx, plan.filter((p) => ok.has(p.agent_id)));
+          const deltas = new Map<string, number>();
+          for (const r of rows) deltas.set(r.assigned_agent, (deltas.get(r.assigned_agent) ?? 0) + Number(r.held_load));
+          await agents.addLoads(tx, deltas);
+          return rows;
+        }),
+      );
+      if (claimed.length) {
+        this.metrics.assignments.inc(claimed.length);
+        for (const r of claimed) {
+          this.metrics.queueWait.observe(Math.max(0, (new Date(r.assigned_at).getTime() - new Date(r.created_at).getTime()) / 1000));
+        }
+        this.statusCache = null;
+        this.logger.debug({ assigned: claimed.length }, 'tasks assigned');
+      }
+      return claimed.length;
+    } finally {
+      end();
+    }
+  }
+
+  /** Agents silent for longer than the heartbeat timeout become inactive; their tasks return to the queue. */
+  async runAgentSweep(): Promise<{ inactive: string[]; released: string[] }> {
+    const res = await retryTx(() =>
+      this.db.transaction(async (tx) => {
+        const ids = await agents.markStaleAgentsInactive(tx, this.cfg.agents.heartbeat_timeout);
+        const released: string[] = [];
+        for (const id of ids) released.push(...(await tasks.releaseTasksOfAgent(tx, id)));
+        if (ids.length) await agents.zeroLoad(tx, ids);
+        return { inactive: ids, released };
+      }),
+    );
+    if (res.inactive.length) {
+      this.logger.info({ agents: res.inactive, released: res.released.length }, 'agents past heartbeat timeout marked inactive');
+      this.notify('work');
+    }
+    return res;
+  }
+
+  /** In-progress tasks running longer than TASK_TIMEOUT fail with "Task timeout" (and retry). */
+  async runTaskTimeouts(): Promise<string[]> {
+    const ids = await tasks.timedOutTasks(this.db, this.cfg.tasks.default_timeout);
+    const done: string[] = [];
+    for (const id of ids) {
+      try {
+        await this.changeTaskStatus(id, { status: 'failed', error_message: 'Task timeout' });
+        done.push(id);
+      } catch (err) {
+        if (!(err instanceof ConflictError || err instanceof NotFoundError)) throw err;
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Detects conflicts and reconciles them with the stored ones by key: new conditions are
+   * recorded and a resolution proposed, standing ones refreshed, cleared ones closed.
+   */
+  async runConflictDetection(): Promise<{ detected: number; opened: number; closed: number }> {
+    const [open, allAgents, stored] = await Promise.all([tasks.openTasks(this.db), agents.listAgents(this.db), conflicts.openConflicts(this.db)]);
+    const now = new Date();
+    const detected = detectConflicts(open, allAgents, { now, heartbeatTimeoutSeconds: this.cfg.agents.heartbeat_timeout });
+    const storedByKey = new Map(stored.map((c) => [c.conflict_key, c]));
+    const seen = new Set<string>();
+    let opened = 0;
+    for (const d of detected) {
+      seen.add(d.key);
+      const existing = storedByKey.get(d.key);
+      if (existing) {
+        if (changed(existing, d)) await conflicts.refreshConflict(this.db, existing.id, d);
+        continue;
+      }
+      const id = randomUUID();
+      const plan = planResolution(d, open);
+      if (!(await conflicts.insertConflict(this.db, id, d, plan))) continue;
+      opened++;
+      await this.proposeResolution(id, plan, allAgents, now);
+    }
+    const cleared = stored.filter((c) => !seen.has(c.conflict_key)).map((c) => c.id);
+    await conflicts.closeConflicts(this.db, cleared);
+    const standing = stored.filter((c) => seen.has(c.conflict_key)).map((c) => c.id);
+    if (standing.length) await this.db.query(`UPDATE conflicts SET last_seen_at = now() WHERE id = ANY($1::text[])`, [standing]);
+    if (opened || cleared.length) this.statusCache = null;
+    return { detected: detected.length, opened, closed: cleared.length };
+  }
+
+  /** Puts a resolution to the available agents; with nobody to ask it is applied at once. */
+  private async proposeResolution(conflictId: string, plan: ResolutionPlan, allAgents: Agent[], now: Date): Promise<void> {
+    const voters = allAgents.filter((a) => isAvailable(a, now, this.cfg.agents.heartbeat_timeout)).map((a) => a.id).sort();
+    if (voters.length === 0) {
+      const outcome = await this.applyResolution(plan);
+      await conflicts.setResolutionState(this.db, conflictId, {
+        resolution_status: 'applied',
+        outcome: { consensus: 'not_required', reason: 'no eligible voters', ...outcome },
+      });
+      return;
+    }
+    const sessionId = randomUUID();
+    await consensus.createSession(this.db, {
+      id: sessionId,
+      proposal_id: `resolve_conflict_${conflictId}`,
+      proposal_type: 'conflict_resolution',
+      subject_id: conflictId,
+      proposal: plan,
+      eligible_agents: voters,
+      threshold: this.cfg.coordination.consensus_threshold,
+      timeout_seconds: this.cfg.coordination.consensus_timeout_seconds,
+    });
+    await conflicts.setResolutionState(this.db, conflictId, { resolution_status: 'pending_consensus', consensus_session: sessionId });
+  }
+
+  /** Carries out a resolution; returns what was done. */
+  private async applyResolution(plan: ResolutionPlan): Promise<Record<string, unknown>> {
+    const changedIds: string[] = [];
+    const tryChange = async (id: string, change: StatusChange, opts: ChangeOptions, only?: TaskStatus[]) => {
+      try {
+        if (only) {
+          const t = await tasks.getTask(this.db, id);
+          if (!t || !only.includes(t.status)) return;
+        }
+        const r = await this.changeTaskStatus(id, change, opts);
+        if (r.changed) changedIds.push(id);
+      } catch (err) {
+        if (!(err instanceof ConflictError || err instanceof NotFoundError)) throw err;
+      }
+    };
+    switch (plan.action) {
+      case 'reschedule_tasks': {
+        const notBefore = new Date(Date.now() + this.cfg.coordination.interval_seconds * 1000);
+        for (const id of plan.tasks_to_reschedule) await tryChange(id, { status: 'pending' }, { notBefore }, ['assigned']);
+        return { applied: true, rescheduled_tasks: changedIds, not_before: notBefore.toISOString() };
+      }
+      case 'break_circular_dependency': {
+        const message = `Circular dependency: ${[...plan.tasks_to_fail, plan.tasks_to_fail[0]].join(' -> ')}`;
+        for (const id of plan.tasks_to_fail) await tryChange(id, { status: 'failed', error_message: message }, { noRetry: true });
+        return { applied: true, failed_tasks: changedIds };
+      }
+      case 'raise_priority': {
+        const raised = await tasks.raisePriority(this.db, plan.tasks);
+        if (raised.length) this.notify('work');
+        return { applied: true, raised_priority: raised };
+      }
+      case 'implement_priority_queue':
+        return { applied: true, note: 'the queue is served by strict priority with aging' };
+      case 'report_missing_capability':
+        return { applied: true, reported: true, missing_capability: plan.missing_capability };
+    }
+  }
+
+  /** Closes sessions that timed out or were decided, and carries out their consequences. */
+  async runConsensusSweep(): Promise<number> {
+    const sessions = await consensus.activeSessions(this.db);
+    if (sessions.length === 0) return 0;
+    const votes = await consensus.votesOf(this.db, sessions.map((s) => s.id));
+    const now = new Date();
+    let decided = 0;
+    for (const s of sessions) {
+      const t = tally(s.eligible_agents, votes.filter((v) => v.session_id === s.id), s.threshold, new Date(s.created_at), s.timeout_seconds, now);
+      if (t.state === 'active') continue;
+      await consensus.decideSession(this.db, s.id, t.state, t.ratio);
+      await this.onSessionDecided(s, t.state, t.ratio);
+      decided++;
+    }
+    return decided;
+  }
+
+  private async onSessionDecided(s: consensus.ConsensusSession, result: SessionState, ratio: number): Promise<void> {
+    if (s.proposal_type === 'conflict_resolution') {
+      const conflict = await conflicts.getConflict(this.db, s.subject_id);
+      if (!conflict) return;
+      if (result === 'passed') {
+        const outcome = conflict.resolved
+          ? { applied: false, reason: 'the condition had already cleared' }
+          : await this.applyResolution(s.proposal as ResolutionPlan);
+        await conflicts.setResolutionState(this.db, conflict.id, { resolution_status: outcome.applied ? 'applied' : 'passed', outcome: { consensus: true, ratio, ...outcome } });
+      } else {
+        await conflicts.setResolutionState(this.db, conflict.id, { resolution_status: result, outcome: { consensus: false, ratio, reason: result } });
+      }
+    } else {
+      await collabs.updateCollaboration(this.db, s.subject_id, { status: result === 'passed' ? 'agreed' : 'rejected' });
+    }
+    this.statusCache = null;
+  }
+
+  // ---------------------------------------------------------------- conflicts & consensus (API)
+
+  async listConflicts(includeResolved: boolean, type?: string) {
+    return (await conflicts.listConflicts(this.db, includeResolved, type)).map(conflictJson);
+  }
+
+  async getConflict(id: string) {
+    const c = await conflicts.getConflict(this.db, id);
+    if (!c) throw new NotFoundError(`Conflict ${id} not found`);
+    return conflictJson(c);
+  }
+
+  async listSessions(status?: string) {
+    const sessions = await consensus.listSessions(this.db, status);
+    const votes = await consensus.votesOf(this.db, sessions.map((s) => s.id));
+    return sessions.map((s) => sessionJson(s, votes.filter((v) => v.session_id === s.id)));
+  }
+
+  async getSession(id: string) {
+    const s = await consensus.getSession(this.db, id);
+    if (!s) throw new NotFoundError(`Consensus session ${id} not found`);
+    return sessionJson(s, await consensus.votesOf(this.db, [id]));
+  }
+
+  async castVote(sessionId: string, vote: { agent_id: string; vote: boolean; reasoning?: string }) {
+    const res = await retryTx(() =>
+      this.db.transaction(async (tx) => {
+        const s = await consensus.getSession(tx, sessionId, true);
+        if (!s) throw new NotFoundError(`Consensus session ${sessionId} not found`);
+        if (s.status !== 'active') throw new ConflictError(`Consensus session ${sessionId} is ${s.status}; votes are closed`);
+        if (!s.eligible_agents.includes(vote.agent_id)) {
+          throw new ConflictError(`Agent ${vote.agent_id} is not eligible to vote in session ${sessionId}`);
+        }
+        await consensus.upsertVote(tx, { session_id: sessionId, agent_id: vote.agent_id, vote: vote.vote, reasoning: vote.reasoning ?? '' });
+        const votes = await consensus.votesOf(tx, [sessionId]);
+        const t = tally(s.eligible_agents, votes, s.threshold, new Date(s.created_at), s.timeout_seconds, new Date());
+        if (t.state !== 'active') await consensus.decideSession(tx, sessionId, t.state, t.ratio);
+        return { session: s, tally: t, votes: votes.length };
+      }),
+    );
+    if (res.tally.state !== 'active') await this.onSessionDecided(res.session, res.tally.state, res.tally.ratio);
+    return { session_id: sessionId, status: res.tally.state, votes_cast: res.votes, eligible_voters: res.tally.eligible, consensus_ratio: res.tally.ratio };
+  }
+
+  // ---------------------------------------------------------------- collaborations
+
+  async createCollaboration(input: { problem_id: string; description: string; required_capabilities: string[] }): Promise<string> {
+    const all = await agents.listAgents(this.db, { status: 'active' });
+    const participants = selectParticipants(all, input.required_capabilities);
+    if (participants.length < 2) {
+      throw new ValidationError(
+        `Not enough suitable agents: collaboration needs at least two active agents having one of [${input.required_capabilities.join(', ')}], found ${participants.length}`,
+      );
+    }
+    const id = randomUUID();
+    await collabs.insertCollaboration(this.db, { id, ...input, participating_agents: participants });
+    this.statusCache = null;
+    return id;
+  }
+
+  async listCollaborations(status?: string) {
+    const list = await collabs.listCollaborations(this.db, status);
+    const sols = await collabs.solutionsOf(this.db, list.map((c) => c.id));
+    return list.map((c) => collaborationJson(c, sols.filter((s) => s.collaboration_id === c.id)));
+  }
+
+  async getCollaboration(id: string) {
+    const c = await collabs.getCollaboration(this.db, id);
+    if (!c) throw new NotFoundError(`Collaboration ${id} not found`);
+    return collaborationJson(c, await collabs.solutionsOf(this.db, [id]));
+  }
+
+  /** Records an agent's solution; once half the participants answered, merges and calls a vote. */
+  async submitSolution(id: string, agentId: string, solution: Record<string, unknown>) {
+    return retryTx(() =>
+      this.db.transaction(async (tx) => {
+        const c = await collabs.getCollaboration(tx, id, true);
+        if (!c) throw new NotFoundError(`Collaboration ${id} not found`);
+        if (c.status !== 'active') throw new ConflictError(`Collaboration ${id} is ${c.status}; no more solutions are accepted`);
+        if (!c.participating_agents.includes(agentId)) {
+          throw new ValidationError(`Agent ${agentId} is not a participant of collaboration ${id}`, [
+            { field: 'agent_id', message: `must be one of: ${c.participating_agents.join(', ')}` },
+          ]);
+        }
+        await collabs.upsertSolution(tx, { collaboration_id: id, agent_id: agentId, solution, confidence: solutionConfidence(solution) });
+        const sols = await collabs.solutionsOf(tx, [id]);
+        let merged: Record<string, unknown> | null = null;
+        let session = c.consensus_session;
+        if (readyToMerge(c.participating_agents.length, sols.length)) {
+          merged = mergeSolutions(sols.map((s) => ({ agent_id: s.agent_id, solution: s.solution, confidence: s.confidence })));
+          if (!session) {
+            session = randomUUID();
+            await consensus.createSession(tx, {
+              id: session,
+              proposal_id: `collaboration_solution_${id}`,
+              proposal_type: 'collaboration_solution',
+              subject_id: id,
+              proposal: merged,
+              eligible_agents: c.participating_agents,
+              threshold: this.cfg.coordination.consensus_threshold,
+              timeout_seconds: this.cfg.coordination.consensus_timeout_seconds,
+            });
+          } else {
+            await consensus.updateProposal(tx, session, merged);
+          }
+          await collabs.updateCollaboration(tx, id, { merged_solution: merged, consensus_session: session });
+        }
+        return { collaboration_id: id, solutions_received: sols.length, participants: c.participating_agents.length, merged_solution: merged, consensus_session: session };
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- outbox
+
+  /** Delivers due experiences to the learning engine; failures back off exponentially. */
+  async runOutboxDelivery(): Promise<{ delivered: number; failed: number }> {
+    if (!this.learningUrl) return { delivered: 0, failed: 0 };
+    const due = await outbox.dueMessages(this.db, this.cfg.outbox.batch_size);
+    if (due.length === 0) return { delivered: 0, failed: 0 };
+    const delivered: number[] = [];
+    let failed = 0;
+    const url = `${this.learningUrl}/learning/experiences`;
+    await Promise.all(
+      due.map(async (m) => {
+        let error: string;
+        let permanent = false;
+        try {
+          const res = await this.fetchFn(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(m.payload),
+            signal: AbortSignal.timeout(this.cfg.outbox.request_timeout_ms),
+          });
+          // 409: the engine has this experience already (an earlier attempt got through).
+          if (res.ok || res.status === 409) {
+            delivered.push(m.id);
+            return;
+          }
+          error = `HTTP ${res.status}: ${(await res.text().catch(() => '')).slice(0, 300)}`;
+          permanent = [400, 413, 422].includes(res.status);
+        } catch (err) {
+          error = (err as Error).message;
+        }
+        failed++;
+        const backoff = Math.min(this.cfg.outbox.max_backoff_seconds, 2 ** Math.min(m.attempts, 16)) * (0.75 + Math.random() * 0.5);
+        await outbox.markFailed(this.db, m.id, error, permanent ? null : backoff);
+        this.logger.warn({ message_key: m.message_key, attempts: m.attempts + 1, error, permanent }, 'experience delivery failed');
+      }),
+    );
+    await outbox.markDelivered(this.db, delivered);
+    return { delivered: delivered.length, failed };
+  }
+
+  async outboxStats() {
+    return outbox.outboxStats(this.db);
+  }
+
+  /** Waits until queued task inserts are written (shutdown). */
+  async flush(): Promise<void> {
+    await this.taskInserts.idle();
+  }
+}
+
+function changed(existing: conflicts.ConflictRecord, d: DetectedConflict): boolean {
+  return (
+    existing.description !== d.description ||
+    existing.severity !== d.severity ||
+    existing.involved_tasks.join('\u0000') !== d.involved_tasks.join('\u0000') ||
+    existing.involved_agents.join('\u0000') !== d.involved_agents.join('\u0000')
+  );
+}
+
+const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
+
+function conflictJson(c: conflicts.ConflictRecord) {
+  return {
+    id: c.id,
+    conflict_key: c.conflict_key,
+    conflict_type: c.conflict_type,
+    description: c.description,
+    involved_agents: c.involved_agents,
+    involved_tasks: c.involved_tasks,
+    severity: c.severity,
+    detected_at: iso(c.detected_at),
+    last_seen_at: iso(c.last_seen_at),
+    resolved: c.resolved,
+    resolution: c.resolution,
+    resolution_status: c.resolution_status,
+    consensus_session: c.consensus_session,
+    outcome: c.outcome ?? null,
+    resolved_at: iso(c.resolved_at),
+  };
+}
+
+function sessionJson(s: consensus.ConsensusSession, votes: consensus.Vote[]) {
+  return {
+    id: s.id,
+    proposal_id: s.proposal_id,
+    proposal_type: s.proposal_type,
+    subject_id: s.subject_id,
+    proposal: s.proposal,
+    eligible_agents: s.eligible_agents,
+    threshold: s.threshold,
+    timeout_seconds: s.timeout_seconds,
+    status: s.status,
+    consensus_ratio: s.consensus_ratio,
+    votes: Object.fromEntries(votes.map((v) => [v.agent_id, { vote: v.vote, reasoning: v.reasoning, timestamp: iso(v.cast_at) }])),
+    created_at: iso(s.created_at),
+    decided_at: iso(s.decided_at),
+  };
+}
+
+function collaborationJson(c: collabs.Collaboration, sols: collabs.Solution[]) {
+  return {
+    id: c.id,
+    problem_id: c.problem_id,
+    description: c.description,
+    required_capabilities: c.required_capabilities,
+    participating_agents: c.participating_agents,
+    status: c.status,
+    solutions: Object.fromEntries(
+      sols.map((s) => [s.agent_id, { solution: s.solution, confidence: s.confidence, submitted_at: iso(s.submitted_at) }]),
+    ),
+    merged_solution: c.merged_solution,
+    consensus_session: c.consensus_session,
+    created_at: iso(c.created_at),
+    updated_at: iso(c.updated_at),
+  };
+}
+
+export type { Task };

@@ -1,0 +1,124 @@
+import { LeaderLease, Wakeable, type Cache, type Logger, type SuiteConfig } from '@nexus/core';
+import { EVENTS_CHANNEL, type Coordinator } from './coordinator.js';
+import type { CoordinatorMetrics } from './metrics.js';
+
+const SWEEP_EVERY_MS = 2000;
+
+/**
+ * The coordinator's background work. Every replica listens for events; only the lease
+ * holder runs the loops:
+ *  - assignment: woken by "work" events (submissions, freed capacity, new agents) and
+ *    polled every `assignment_poll_ms`; also retires agents past the heartbeat timeout;
+ *  - full cycle every COORDINATION_INTERVAL: timeouts, conflicts, consensus, assignment;
+ *  - outbox delivery to the learning engine.
+ * While coordination is stopped (shared flag in the database) only delivery runs.
+ */
+export class Scheduler {
+  private readonly assignment: Wakeable;
+  private readonly cycle: Wakeable;
+  private readonly outbox: Wakeable;
+  private running = true;
+  private lastSweep = 0;
+  private unsubscribe: Array<() => void> = [];
+  private loopsOn = false;
+
+  constructor(
+    private readonly coordinator: Coordinator,
+    readonly lease: LeaderLease,
+    private readonly cache: Cache,
+    private readonly logger: Logger,
+    private readonly config: SuiteConfig['coordinator'],
+    private readonly metrics: CoordinatorMetrics,
+  ) {
+    const onError = (what: string) => (err: unknown) => this.logger.warn({ err: (err as Error).message ?? String(err) }, `${what} failed`);
+    this.assignment = new Wakeable(() => this.assignmentTick(), config.coordination.assignment_poll_ms, onError('assignment pass'), config.coordination.assignment_debounce_ms);
+    this.cycle = new Wakeable(async () => void (await this.fullCycle()), config.coordination.interval_seconds * 1000, onError('coordination cycle'));
+    this.outbox = new Wakeable(async () => void (await this.coordinator.runOutboxDelivery()), config.outbox.poll_ms, onError('outbox delivery'));
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe.push(
+      this.coordinator.onLocalEvent((e) => this.onEvent(e)),
+      await this.cache.subscribe(EVENTS_CHANNEL, (raw) => {
+        for (const e of this.coordinator.handleRemoteEvent(raw)) this.onEvent(e);
+      }),
+      this.lease.onChange((leader) => void (leader ? this.startLoops() : this.stopLoops())),
+    );
+    await this.lease.start();
+  }
+
+  private onEvent(e: 'work' | 'state'): void {
+    if (!this.loopsOn) return;
+    if (e === 'state') {
+      void this.refreshRunning().then(() => this.assignment.wake());
+    } else if (this.running) {
+      this.assignment.wake();
+    }
+  }
+
+  private async refreshRunning(): Promise<void> {
+    try {
+      this.running = await this.coordinator.isRunning();
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not read coordination state');
+    }
+  }
+
+  private async startLoops(): Promise<void> {
+    if (this.loopsOn) return;
+    this.loopsOn = true;
+    await this.refreshRunning();
+    this.assignment.start();
+    this.cycle.start();
+    this.outbox.start();
+    this.assignment.wake();
+    this.cycle.wake();
+  }
+
+  private async stopLoops(): Promise<void> {
+    if (!this.loopsOn) return;
+    this.loopsOn = false;
+    await Promise.all([this.assignment.stop(), this.cycle.stop(), this.outbox.stop()]);
+  }
+
+  private async assignmentTick(): Promise<void> {
+    if (!this.running) return;
+    if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
+      this.lastSweep = Date.now();
+      await this.coordinator.runAgentSweep();
+    }
+    const n = await this.coordinator.runAssignment();
+    // A full pass may leave more (scan limit, capacity freed meanwhile): go again soon.
+    if (n > 0) this.assignment.wake();
+  }
+
+  /** One full coordination cycle; exported for tests and POST-triggered runs. */
+  async fullCycle(): Promise<Record<string, unknown>> {
+    await this.refreshRunning();
+    if (!this.running) return { skipped: 'coordination stopped' };
+    const end = this.metrics.cycleSeconds.startTimer({ kind: 'cycle' });
+    const started = performance.now();
+    const sweep = await this.coordinator.runAgentSweep();
+    const timeouts = await this.coordinator.runTaskTimeouts();
+    const conflicts = await this.coordinator.runConflictDetection();
+    const decided = await this.coordinator.runConsensusSweep();
+    const assigned = await this.coordinator.runAssignment();
+    end();
+    const details = { inactive_agents: sweep.inactive.length, timed_out_tasks: timeouts.length, ...conflicts, sessions_decided: decided, assigned };
+    const ms = Math.round(performance.now() - started);
+    await this.coordinator.recordCycle({ kind: 'full', ms, details });
+    this.logger.debug({ ms, ...details }, 'coordination cycle');
+    return details;
+  }
+
+  isLeader(): boolean {
+    return this.lease.isLeader();
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+    await this.stopLoops();
+    await this.lease.stop();
+  }
+}

@@ -1,0 +1,142 @@
+import type { Queryable } from '@nexus/core';
+import type { Agent, AgentStatus } from '../domain/types.js';
+import { AGENT_COLUMNS, toAgent } from './rows.js';
+
+export interface NewAgent {
+  id: string;
+  agent_type: string;
+  name: string;
+  capabilities: string[];
+  max_capacity: number;
+  specializations: string[];
+  resource_requirements: Record<string, number>;
+  status: AgentStatus;
+}
+
+/** Inserts unless the id exists; returns false for a duplicate. */
+export async function insertAgent(db: Queryable, a: NewAgent): Promise<boolean> {
+  const res = await db.query(
+    `INSERT INTO agents (id, agent_type, name, capabilities, max_capacity, specializations, resource_requirements, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+    [a.id, a.agent_type, a.name, a.capabilities, a.max_capacity, a.specializations, JSON.stringify(a.resource_requirements), a.status],
+  );
+  return res.rowCount === 1;
+}
+
+export async function getAgent(db: Queryable, id: string, forUpdate = false): Promise<Agent | null> {
+  const res = await db.query(`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return res.rows[0] ? toAgent(res.rows[0]) : null;
+}
+
+export async function listAgents(db: Queryable, filter: { status?: string; agent_type?: string } = {}): Promise<Agent[]> {
+  const res = await db.query(
+    `SELECT ${AGENT_COLUMNS} FROM agents
+     WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR agent_type = $2)
+     ORDER BY registered_at, id`,
+    [filter.status ?? null, filter.agent_type ?? null],
+  );
+  return res.rows.map(toAgent);
+}
+
+/** Agents that may receive work now, locked for the assignment transaction (in id order: no deadlocks). */
+export async function lockAssignableAgents(db: Queryable, ids: string[]): Promise<Set<string>> {
+  const res = await db.query<{ id: string }>(
+    `SELECT id FROM agents WHERE id = ANY($1::text[]) AND status = 'active' ORDER BY id FOR UPDATE`,
+    [ids],
+  );
+  return new Set(res.rows.map((r) => r.id));
+}
+
+export async function availableAgents(db: Queryable, heartbeatTimeoutSeconds: number): Promise<Agent[]> {
+  const res = await db.query(
+    `SELECT ${AGENT_COLUMNS} FROM agents
+     WHERE status = 'active' AND greatest(current_load, coalesce(reported_load, 0)) < max_capacity
+       AND last_heartbeat >= now() - make_interval(secs => $1)`,
+    [heartbeatTimeoutSeconds],
+  );
+  return res.rows.map(toAgent);
+}
+
+export async function addLoads(db: Queryable, deltas: Map<string, number>): Promise<void> {
+  if (deltas.size === 0) return;
+  await db.query(
+    `UPDATE agents a SET current_load = greatest(0, a.current_load + v.delta), updated_at = now()
+     FROM unnest($1::text[], $2::float8[]) AS v(id, delta) WHERE a.id = v.id`,
+    [[...deltas.keys()], [...deltas.values()]],
+  );
+}
+
+export async function releaseLoad(db: Queryable, agentId: string, amount: number): Promise<void> {
+  if (amount <= 0) return;
+  await db.query(`UPDATE agents SET current_load = greatest(0, current_load - $2), updated_at = now() WHERE id = $1`, [
+    agentId,
+    amount,
+  ]);
+}
+
+export interface HeartbeatPatch {
+  status?: AgentStatus;
+  reported_load?: number;
+  performance_score?: number;
+  success_rate?: number;
+  average_response_time?: number;
+}
+
+/** Refreshes liveness; an inactive agent without an explicit status comes back as active. */
+export async function touchAgent(db: Queryable, id: string, p: HeartbeatPatch): Promise<Agent | null> {
+  const res = await db.query(
+    `UPDATE agents SET
+       last_heartbeat = now(),
+       status = coalesce($2, CASE WHEN status = 'inactive' THEN 'active' ELSE status END),
+       reported_load = coalesce($3, reported_load),
+       performance_score = coalesce($4, performance_score),
+       success_rate = coalesce($5, success_rate),
+       average_response_time = coalesce($6, average_response_time),
+       updated_at = now()
+     WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
+    [id, p.status ?? null, p.reported_load ?? null, p.performance_score ?? null, p.success_rate ?? null, p.average_response_time ?? null],
+  );
+  return res.rows[0] ? toAgent(res.rows[0]) : null;
+}
+
+export async function setAgentMetrics(
+  db: Queryable,
+  id: string,
+  m: { success_rate: number; average_response_time: number; performance_score: number; tasks_completed: number; tasks_failed: number },
+): Promise<void> {
+  await db.query(
+    `UPDATE agents SET success_rate = $2, average_response_time = $3, performance_score = $4,
+       tasks_completed = $5, tasks_failed = $6, updated_at = now() WHERE id = $1`,
+    [id, m.success_rate, m.average_response_time, m.performance_score, m.tasks_completed, m.tasks_failed],
+  );
+}
+
+/** Marks agents whose heartbeat is older than the timeout inactive; returns their ids (rows stay locked). */
+export async function markStaleAgentsInactive(db: Queryable, heartbeatTimeoutSeconds: number): Promise<string[]> {
+  const res = await db.query<{ id: string }>(
+    `UPDATE agents SET status = 'inactive', updated_at = now()
+     WHERE id IN (SELECT id FROM agents WHERE status <> 'inactive'
+                    AND last_heartbeat < now() - make_interval(secs => $1) ORDER BY id FOR UPDATE)
+     RETURNING id`,
+    [heartbeatTimeoutSeconds],
+  );
+  return res.rows.map((r) => r.id);
+}
+
+export async function setAgentStatus(db: Queryable, id: string, status: AgentStatus): Promise<void> {
+  await db.query(`UPDATE agents SET status = $2, updated_at = now() WHERE id = $1`, [id, status]);
+}
+
+export async function zeroLoad(db: Queryable, ids: string[]): Promise<void> {
+  await db.query(`UPDATE agents SET current_load = 0, updated_at = now() WHERE id = ANY($1::text[])`, [ids]);
+}
+
+export async function deleteAgent(db: Queryable, id: string): Promise<boolean> {
+  const res = await db.query(`DELETE FROM agents WHERE id = $1`, [id]);
+  return res.rowCount === 1;
+}
+
+export async function agentCounts(db: Queryable): Promise<Record<string, number>> {
+  const res = await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM agents GROUP BY status`);
+  return Object.fromEntries(res.rows.map((r) => [r.status, Number(r.n)]));
+}

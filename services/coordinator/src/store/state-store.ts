@@ -1,0 +1,14 @@
+import type { Queryable } from '@nexus/core';
+
+export async function getState<T>(db: Queryable, key: string): Promise<T | undefined> {
+  const res = await db.query<{ value: T }>(`SELECT value FROM coordinator_state WHERE key = $1`, [key]);
+  return res.rows[0]?.value;
+}
+
+export async function setState(db: Queryable, key: string, value: unknown): Promise<void> {
+  await db.query(
+    `INSERT INTO coordinator_state (key, value) VALUES ($1, $2::jsonb)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+    [key, JSON.stringify(value)],
+  );
+}
