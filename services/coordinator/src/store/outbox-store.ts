@@ -32,7 +32,7 @@ export async function markDelivered(db: Queryable, ids: number[]): Promise<void>
 export async function markFailed(db: Queryable, id: number, error: string, retryInSeconds: number | null): Promise<void> {
   await db.query(
     `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-       dead = $3, next_attempt_at = now() + make_interval(secs => coalesce($4, 0)) WHERE id = $1`,
+       dead = $3, next_attempt_at = now() + make_interval(secs => coalesce($4::float8, 0)) WHERE id = $1`,
     [id, error.slice(0, 1000), retryInSeconds === null, retryInSeconds],
   );
 }
