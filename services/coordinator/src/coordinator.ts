@@ -264,36 +264,37 @@ export class Coordinator {
     return released;
   }
 
+  /**
+   * Liveness and self-reported state. One statement in the common case; an agent reporting
+   * itself inactive gives its tasks back to the queue.
+   */
   async heartbeat(id: string, input: HeartbeatInput) {
-    const result = await retryTx(() =>
-      this.db.transaction(async (tx) => {
-        const before = await agents.getAgent(tx, id, true);
-        if (!before) throw new NotFoundError(`Agent ${id} not found`);
-        const after = (await agents.touchAgent(tx, id, {
-          status: input.status,
-          reported_load: input.current_load,
-          performance_score: input.performance_score,
-          success_rate: input.success_rate,
-          average_response_time: input.average_response_time,
-        }))!;
-        let released: string[] = [];
-        if (after.status === 'inactive') {
-          released = await tasks.releaseTasksOfAgent(tx, id);
+    const hb = await agents.touchAgent(this.db, id, {
+      status: input.status,
+      reported_load: input.current_load,
+      performance_score: input.performance_score,
+      success_rate: input.success_rate,
+      average_response_time: input.average_response_time,
+    });
+    if (!hb) throw new NotFoundError(`Agent ${id} not found`);
+    const { agent, previous } = hb;
+    let released: string[] = [];
+    if (agent.status === 'inactive' && previous.status !== 'inactive') {
+      released = await retryTx(() =>
+        this.db.transaction(async (tx) => {
+          const locked = await agents.getAgent(tx, id, true);
+          if (!locked || locked.status !== 'inactive') return [];
+          const ids = await tasks.releaseTasksOfAgent(tx, id);
           await agents.zeroLoad(tx, [id]);
-          after.current_load = 0;
-        }
-        return { before, after, released };
-      }),
-    );
-    const { before, after, released } = result;
-    if (after.status !== before.status || released.length || (input.current_load ?? Infinity) < (before.reported_load ?? 0)) {
-      this.notify('work');
-    } else if (before.status === 'active' && !isAvailable(before, new Date(), this.cfg.agents.heartbeat_timeout)) {
-      // An agent coming back from a stale heartbeat can take work again.
-      this.notify('work');
+          return ids;
+        }),
+      );
+      agent.current_load = 0;
     }
-    const assigned = await tasks.tasksOfAgent(this.db, id, ['assigned']);
-    return { agent: agentJson(after), assigned_tasks: assigned.map((t) => t.id), released_tasks: released };
+    const wasStale = Date.now() - previous.last_heartbeat.getTime() > this.cfg.agents.heartbeat_timeout * 1000;
+    const loadDropped = input.current_load !== undefined && input.current_load < (previous.reported_load ?? 0);
+    if (agent.status !== previous.status || released.length || loadDropped || wasStale) this.notify('work');
+    return { agent: agentJson(agent), assigned_tasks: released.length ? [] : hb.assigned_tasks, released_tasks: released };
   }
 
   // ---------------------------------------------------------------- tasks
@@ -416,7 +417,12 @@ export class Coordinator {
     try {
       const available = await agents.availableAgents(this.db, this.cfg.agents.heartbeat_timeout);
       if (available.length === 0) return 0;
-      const pending = await tasks.eligiblePendingTasks(this.db, MAX_PENDING_SCAN);
+      // Only task types someone free can take, and no more than the free capacity could absorb.
+      const types = [...new Set(available.flatMap((a) => a.capabilities))];
+      const unit = Math.max(1e-6, this.cfg.tasks.default_load);
+      const freeSlots = available.reduce((n, a) => n + Math.ceil(Math.max(0, a.max_capacity - Math.max(a.current_load, a.reported_load ?? 0)) / unit), 0);
+      const limit = Math.min(MAX_PENDING_SCAN, Math.max(100, freeSlots * 2));
+      const pending = await tasks.eligiblePendingTasks(this.db, types, this.cfg.tasks.priority_aging_factor, limit);
       if (pending.length === 0) return 0;
       const plan = planAssignments(pending, available, {
         now: new Date(),

@@ -19,6 +19,11 @@ export class Scheduler {
   private readonly outbox: Wakeable;
   private running = true;
   private lastSweep = 0;
+  /** Something may be assignable (an event arrived, or the last pass assigned work). */
+  private dirty = true;
+  private lastPass = 0;
+  /** Without events, how often a pass runs anyway (rescheduled tasks coming due, missed events). */
+  private readonly idleRecheckMs: number;
   private unsubscribe: Array<() => void> = [];
   private loopsOn = false;
 
@@ -33,6 +38,9 @@ export class Scheduler {
     const onError = (what: string) => (err: unknown) => this.logger.warn({ err: (err as Error).message ?? String(err) }, `${what} failed`);
     this.assignment = new Wakeable(() => this.assignmentTick(), config.coordination.assignment_poll_ms, onError('assignment pass'), config.coordination.assignment_debounce_ms);
     this.cycle = new Wakeable(async () => void (await this.fullCycle()), config.coordination.interval_seconds * 1000, onError('coordination cycle'));
+    // Without a broker, another replica's submissions are only seen by polling: poll fast.
+    const eventsShared = cache.kind === 'redis' || coordinator.db.kind === 'pglite';
+    this.idleRecheckMs = config.coordination.assignment_poll_ms * (eventsShared ? 5 : 1);
     this.outbox = new Wakeable(async () => void (await this.coordinator.runOutboxDelivery()), config.outbox.poll_ms, onError('outbox delivery'));
   }
 
@@ -52,6 +60,7 @@ export class Scheduler {
     if (e === 'state') {
       void this.refreshRunning().then(() => this.assignment.wake());
     } else if (this.running) {
+      this.dirty = true;
       this.assignment.wake();
     }
   }
@@ -68,6 +77,7 @@ export class Scheduler {
     if (this.loopsOn) return;
     this.loopsOn = true;
     await this.refreshRunning();
+    this.dirty = true;
     this.assignment.start();
     this.cycle.start();
     this.outbox.start();
@@ -87,9 +97,15 @@ export class Scheduler {
       this.lastSweep = Date.now();
       await this.coordinator.runAgentSweep();
     }
+    if (!this.dirty && Date.now() - this.lastPass < this.idleRecheckMs) return;
+    this.dirty = false;
+    this.lastPass = Date.now();
     const n = await this.coordinator.runAssignment();
-    // A full pass may leave more (scan limit, capacity freed meanwhile): go again soon.
-    if (n > 0) this.assignment.wake();
+    // A pass may leave more (scan limit, capacity freed meanwhile): go again soon.
+    if (n > 0) {
+      this.dirty = true;
+      this.assignment.wake();
+    }
   }
 
   /** One full coordination cycle; exported for tests and POST-triggered runs. */

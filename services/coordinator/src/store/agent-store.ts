@@ -82,21 +82,47 @@ export interface HeartbeatPatch {
   average_response_time?: number;
 }
 
-/** Refreshes liveness; an inactive agent without an explicit status comes back as active. */
-export async function touchAgent(db: Queryable, id: string, p: HeartbeatPatch): Promise<Agent | null> {
-  const res = await db.query(
-    `UPDATE agents SET
-       last_heartbeat = now(),
-       status = coalesce($2, CASE WHEN status = 'inactive' THEN 'active' ELSE status END),
-       reported_load = coalesce($3, reported_load),
-       performance_score = coalesce($4, performance_score),
-       success_rate = coalesce($5, success_rate),
-       average_response_time = coalesce($6, average_response_time),
-       updated_at = now()
-     WHERE id = $1 RETURNING ${AGENT_COLUMNS}`,
+export interface HeartbeatResult {
+  agent: Agent;
+  previous: { status: AgentStatus; reported_load: number | null; last_heartbeat: Date };
+  assigned_tasks: string[];
+}
+
+/**
+ * Refreshes liveness in one statement; an inactive agent without an explicit status comes
+ * back as active. Returns the agent before and after, and the tasks waiting for it.
+ */
+export async function touchAgent(db: Queryable, id: string, p: HeartbeatPatch): Promise<HeartbeatResult | null> {
+  const cols = AGENT_COLUMNS.split(',').map((c) => `a.${c.trim()}`).join(', ');
+  const res = await db.query<Record<string, unknown>>(
+    `WITH old AS (SELECT id, status, reported_load, last_heartbeat FROM agents WHERE id = $1 FOR UPDATE),
+     upd AS (
+       UPDATE agents a SET
+         last_heartbeat = now(),
+         status = coalesce($2, CASE WHEN a.status = 'inactive' THEN 'active' ELSE a.status END),
+         reported_load = coalesce($3, a.reported_load),
+         performance_score = coalesce($4, a.performance_score),
+         success_rate = coalesce($5, a.success_rate),
+         average_response_time = coalesce($6, a.average_response_time),
+         updated_at = now()
+       FROM old WHERE a.id = old.id
+       RETURNING ${cols}, old.status AS prev_status, old.reported_load AS prev_reported_load, old.last_heartbeat AS prev_last_heartbeat)
+     SELECT upd.*, ARRAY(SELECT t.id FROM tasks t WHERE t.assigned_agent = $1 AND t.status = 'assigned'
+                         ORDER BY t.priority DESC, t.seq) AS assigned_tasks
+     FROM upd`,
     [id, p.status ?? null, p.reported_load ?? null, p.performance_score ?? null, p.success_rate ?? null, p.average_response_time ?? null],
   );
-  return res.rows[0] ? toAgent(res.rows[0]) : null;
+  const r = res.rows[0];
+  if (!r) return null;
+  return {
+    agent: toAgent(r),
+    previous: {
+      status: r.prev_status as AgentStatus,
+      reported_load: (r.prev_reported_load as number | null) ?? null,
+      last_heartbeat: new Date(r.prev_last_heartbeat as string | Date),
+    },
+    assigned_tasks: r.assigned_tasks as string[],
+  };
 }
 
 export async function setAgentMetrics(

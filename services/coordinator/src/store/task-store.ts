@@ -79,19 +79,20 @@ export async function tasksOfAgent(db: Queryable, agentId: string, statuses: rea
 }
 
 /**
- * Pending tasks that may be assigned now: not held back by a reschedule, and whose
- * dependencies have all completed.
+ * Pending tasks that may be assigned now, of the given types: not held back by a
+ * reschedule, and whose dependencies have all completed. Ordered by effective priority
+ * (priority + aging × hours waited), then deadline, then age — the queue order.
  */
-export async function eligiblePendingTasks(db: Queryable, limit: number): Promise<Task[]> {
+export async function eligiblePendingTasks(db: Queryable, taskTypes: string[], agingFactor: number, limit: number): Promise<Task[]> {
   const res = await db.query(
     `SELECT ${TASK_COLUMNS} FROM tasks t
-     WHERE t.status = 'pending' AND (t.not_before IS NULL OR t.not_before <= now())
+     WHERE t.status = 'pending' AND t.task_type = ANY($1::text[]) AND (t.not_before IS NULL OR t.not_before <= now())
        AND (cardinality(t.dependencies) = 0 OR NOT EXISTS (
              SELECT 1 FROM unnest(t.dependencies) AS d(id)
              WHERE NOT EXISTS (SELECT 1 FROM tasks x WHERE x.id = d.id AND x.status = 'completed')))
-     ORDER BY t.priority DESC, t.seq
-     LIMIT $1`,
-    [limit],
+     ORDER BY t.priority + $2 * extract(epoch FROM now() - t.created_at) / 3600 DESC, t.deadline NULLS LAST, t.created_at, t.id
+     LIMIT $3`,
+    [taskTypes, agingFactor, limit],
   );
   return res.rows.map(toTask);
 }
