@@ -4,9 +4,20 @@ import { z } from 'zod';
  * Every setting the suite reads, with its built-in default. YAML files in `config/`
  * override these, environment variables override the YAML (see env.ts for the mapping).
  */
-const num = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().min(min).max(max).default(def);
+/**
+ * Numbers from YAML or the environment: numeric strings are converted, an empty YAML value
+ * means "use the default", anything else (booleans, words) is an error naming the key.
+ */
+const numeric = (inner: z.ZodNumber) =>
+  z.preprocess((v) => {
+    if (v === null) return undefined;
+    if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+    return v;
+  }, inner.optional());
+const num = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  numeric(z.number().min(min).max(max)).transform((v) => v ?? def);
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+  numeric(z.number().int().min(min).max(max)).transform((v) => v ?? def);
 const bool = (def: boolean) =>
   z
     .preprocess((v) => {

@@ -34,6 +34,7 @@ export class Batcher<I, O> {
     if (this.queue.length === 0 || this.inFlight >= this.maxInFlight) return;
     const batch = this.queue.splice(0, this.maxBatch);
     this.inFlight++;
+    this.kick(); // more than one batch queued: flush the next one alongside
     try {
       const results = await this.flush(batch.map((b) => b.item));
       batch.forEach((b, i) => b.resolve(results[i]!));

@@ -118,18 +118,84 @@ export function findDependencyCycles(graph: Map<string, string[]>): string[][] {
   return cycles;
 }
 
+/**
+ * Strongly connected components with more than one task (or a task depending on itself):
+ * exactly the groups of tasks that wait on each other in a loop. Iterative Tarjan.
+ */
+export function dependencyLoops(graph: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const loops: string[][] = [];
+  let counter = 0;
+  for (const root of [...graph.keys()].sort()) {
+    if (index.has(root)) continue;
+    const frames: Array<{ node: string; next: number }> = [{ node: root, next: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (frames.length) {
+      const frame = frames[frames.length - 1]!;
+      const deps = graph.get(frame.node) ?? [];
+      if (frame.next < deps.length) {
+        const dep = deps[frame.next++]!;
+        if (!graph.has(dep)) continue;
+        if (!index.has(dep)) {
+          index.set(dep, counter);
+          low.set(dep, counter++);
+          stack.push(dep);
+          onStack.add(dep);
+          frames.push({ node: dep, next: 0 });
+        } else if (onStack.has(dep)) {
+          low.set(frame.node, Math.min(low.get(frame.node)!, index.get(dep)!));
+        }
+        continue;
+      }
+      frames.pop();
+      const parent = frames[frames.length - 1];
+      if (parent) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(frame.node)!));
+      if (low.get(frame.node) === index.get(frame.node)) {
+        const members: string[] = [];
+        let m: string;
+        do {
+          m = stack.pop()!;
+          onStack.delete(m);
+          members.push(m);
+        } while (m !== frame.node);
+        const selfLoop = members.length === 1 && (graph.get(members[0]!) ?? []).includes(members[0]!);
+        if (members.length > 1 || selfLoop) loops.push(members.sort());
+      }
+    }
+  }
+  return loops;
+}
+
+/**
+ * One conflict per dependency loop. The key and description name a cycle of the loop
+ * (canonical rotation, so the same loop always has the same key); involved_tasks lists
+ * every task in the loop, since none of them can ever start.
+ */
 export function detectDependencyConflicts(tasks: DetectTask[]): DetectedConflict[] {
   const graph = new Map<string, string[]>();
   for (const t of tasks) if (OPEN.has(t.status) && t.dependencies.length) graph.set(t.id, t.dependencies);
-  // Nodes without outgoing edges cannot be on a cycle; the map only holds tasks with dependencies.
-  return findDependencyCycles(graph).map((cycle) => ({
-    key: `dependency:${cycle.join('>')}`,
-    conflict_type: 'dependency_conflict' as const,
-    description: `Circular dependency detected: ${[...cycle, cycle[0]].join(' -> ')}`,
-    involved_agents: [],
-    involved_tasks: cycle,
-    severity: round(Math.min(1, cycle.length / 10)),
-  }));
+  return dependencyLoops(graph)
+    .map((members) => {
+      const inLoop = new Set(members);
+      const sub = new Map(members.map((m) => [m, (graph.get(m) ?? []).filter((d) => inLoop.has(d))]));
+      const cycle = findDependencyCycles(sub)[0] ?? members;
+      const extra = members.length - cycle.length;
+      return {
+        key: `dependency:${cycle.join('>')}`,
+        conflict_type: 'dependency_conflict' as const,
+        description: `Circular dependency detected: ${[...cycle, cycle[0]].join(' -> ')}${extra > 0 ? ` (${members.length} tasks wait on each other)` : ''}`,
+        involved_agents: [],
+        involved_tasks: extra > 0 ? members : cycle,
+        severity: round(Math.min(1, members.length / 10)),
+      };
+    })
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 export function detectCapabilityConflicts(tasks: DetectTask[], agents: DetectAgent[]): DetectedConflict[] {

@@ -140,7 +140,7 @@ export function planAssignments(tasks: PlanTask[], agents: PlanAgent[], opts: Pl
     if (!candidates) continue;
     const resources = Object.entries(requiredResources(task));
     let best: (typeof pool)[number] | null = null;
-    let bestScore = 0;
+    let bestScore = Number.NEGATIVE_INFINITY;
     for (const c of candidates) {
       const cap = c.agent.max_capacity;
       if (c.load >= cap || (c.load > 0 && c.load + task.load > cap)) continue;
