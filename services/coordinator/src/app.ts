@@ -9,6 +9,7 @@ import {
   type SuiteConfig,
 } from '@nexus/core';
 import type { Express } from 'express';
+import { openApiDocument } from './api/openapi.js';
 import { agentsRouter, collaborationsRouter, conflictsRouter, coordinationRouter, tasksRouter } from './api/routes.js';
 import { Coordinator } from './coordinator.js';
 import { Scheduler } from './cycle.js';
@@ -66,7 +67,7 @@ export function createApp(deps: CoordinatorDeps & { metrics: ServiceMetrics; coo
     logRequests: deps.logRequests,
     readyDetail: () => ({ replica_id: deps.coordinator.replicaId, leader: deps.scheduler?.isLeader() ?? null }),
   });
-  kit.mount('/', coordinationRouter(deps.coordinator, deps.scheduler));
+  kit.mount('/', coordinationRouter(deps.coordinator, deps.scheduler, openApiDocument(VERSION, deps.config.coordinator.tasks.max_page_size)));
   kit.mount('/', agentsRouter(deps.coordinator));
   kit.mount('/', tasksRouter(deps.coordinator, deps.config.coordinator.tasks.max_page_size));
   kit.mount('/', conflictsRouter(deps.coordinator));

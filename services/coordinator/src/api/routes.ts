@@ -15,8 +15,11 @@ function pathId(value: string | string[] | undefined, what: string): string {
   return v;
 }
 
-export function coordinationRouter(coordinator: Coordinator, scheduler: Scheduler | null): Router {
+export function coordinationRouter(coordinator: Coordinator, scheduler: Scheduler | null, openapi: Record<string, unknown>): Router {
   const r = Router();
+  r.get('/openapi.json', allow('read'), (_req, res) => {
+    res.json(openapi);
+  });
   r.get('/coordination/status', allow('read'), async (_req, res) => {
     res.json(await coordinator.status(scheduler ? scheduler.isLeader() : null));
   });
