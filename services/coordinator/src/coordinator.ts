@@ -3,6 +3,7 @@ import {
   Batcher,
   ConflictError,
   NotFoundError,
+  UnavailableError,
   ValidationError,
   retryTx,
   type Cache,
@@ -299,7 +300,7 @@ export class Coordinator {
 
   // ---------------------------------------------------------------- tasks
 
-  private async flushTaskInserts(batch: tasks.NewTask[]): Promise<boolean[]> {
+  private async flushTaskInserts(batch: tasks.NewTask[]): Promise<Array<boolean | Error>> {
     // The same id twice in one batch: the first wins, the others are duplicates.
     const seen = new Set<string>();
     const unique: tasks.NewTask[] = [];
@@ -309,8 +310,23 @@ export class Coordinator {
       unique.push(t);
       return false;
     });
-    const inserted = await tasks.insertTasks(this.db, unique);
-    const byId = new Map(unique.map((t, i) => [t.id, inserted[i]!]));
+    let byId: Map<string, boolean | Error>;
+    try {
+      const inserted = await tasks.insertTasks(this.db, unique);
+      byId = new Map(unique.map((t, i) => [t.id, inserted[i]!]));
+    } catch (err) {
+      if (err instanceof UnavailableError || unique.length === 1) throw err;
+      // One bad row must not fail its neighbours: insert them one by one.
+      byId = new Map();
+      for (const t of unique) {
+        try {
+          byId.set(t.id, (await tasks.insertTasks(this.db, [t]))[0]!);
+        } catch (rowErr) {
+          if (rowErr instanceof UnavailableError) throw rowErr;
+          byId.set(t.id, rowErr as Error);
+        }
+      }
+    }
     return batch.map((t, i) => !isDup[i] && byId.get(t.id)!);
   }
 

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { UnavailableError } from '../errors/index.js';
 import type { Db, QueryResult, Transaction } from './types.js';
@@ -11,14 +12,26 @@ export class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
   private closed = false;
 
-  private constructor(private readonly pg: PGlite) {}
+  private constructor(
+    private readonly pg: PGlite,
+    private readonly lockFile: string | null,
+  ) {}
 
   /** `dataDir` undefined → in-memory database (tests). */
   static async open(dataDir?: string): Promise<PgliteDb> {
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const pg = dataDir ? new PGlite(dataDir) : new PGlite();
-    await pg.waitReady;
-    return new PgliteDb(pg);
+    let lockFile: string | null = null;
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true });
+      lockFile = acquireDirLock(dataDir);
+    }
+    try {
+      const pg = dataDir ? new PGlite(dataDir) : new PGlite();
+      await pg.waitReady;
+      return new PgliteDb(pg, lockFile);
+    } catch (err) {
+      if (lockFile) rmSync(lockFile, { force: true });
+      throw err;
+    }
   }
 
   private ensureOpen(): void {
@@ -64,5 +77,41 @@ export class PgliteDb implements Db {
     if (this.closed) return;
     this.closed = true;
     await this.pg.close();
+    if (this.lockFile) rmSync(this.lockFile, { force: true });
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One process per embedded data directory: two would corrupt it. A lock file holds the
+ * owner's pid; a lock left by a dead process (kill -9) is taken over.
+ */
+function acquireDirLock(dir: string): string {
+  const file = path.join(dir, 'nexus.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return file;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new Error(
+          `The embedded database in ${dir} is in use by process ${owner}. Stop it, or set DATABASE_URL to share a real Postgres between processes.`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`Could not lock the embedded database directory ${dir}`);
 }

@@ -32,6 +32,34 @@ export interface HttpAppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_JSON_DEPTH = 64;
+
+/**
+ * What Postgres cannot store and what would exhaust the stack later: strings or keys with
+ * NUL characters or unpaired surrogates, and nesting deeper than `maxDepth`. Iterative.
+ */
+export function jsonShapeProblem(body: unknown, maxDepth: number): string | null {
+  const bad = (s: string) => s.includes('\u0000') || !s.isWellFormed();
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: body, depth: 0 }];
+  while (stack.length) {
+    const { v, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (bad(v)) return 'Strings must not contain NUL characters or unpaired surrogates';
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= maxDepth) return `JSON nested deeper than ${maxDepth} levels`;
+    if (Array.isArray(v)) {
+      for (const item of v) stack.push({ v: item, depth: depth + 1 });
+    } else {
+      for (const [k, item] of Object.entries(v)) {
+        if (bad(k)) return 'Keys must not contain NUL characters or unpaired surrogates';
+        stack.push({ v: item, depth: depth + 1 });
+      }
+    }
+  }
+  return null;
+}
 const READY_TIMEOUT_MS = 1500;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -148,6 +176,10 @@ export function createHttpApp(opts: HttpAppOptions) {
     next();
   });
   app.use(express.json({ limit: config.http.body_limit, strict: true, type: ['application/json', '+json'] }));
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const problem = req.body === undefined ? null : jsonShapeProblem(req.body, MAX_JSON_DEPTH);
+    next(problem ? new ValidationError(problem) : undefined);
+  });
 
   const mount = (path: string, router: Router) => {
     app.use(path, router);

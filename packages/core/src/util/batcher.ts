@@ -1,7 +1,8 @@
 /**
  * Collects items added in the same tick (up to `maxBatch`) and hands them to `flush` as
  * one batch — e.g. one multi-row INSERT instead of hundreds of single ones. Each caller
- * gets the result at its own index, or the batch's error.
+ * gets the result at its own index (an Error there rejects just that caller), or the
+ * batch's error when `flush` throws.
  */
 export class Batcher<I, O> {
   private queue: Array<{ item: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
@@ -9,7 +10,7 @@ export class Batcher<I, O> {
   private inFlight = 0;
 
   constructor(
-    private readonly flush: (items: I[]) => Promise<O[]>,
+    private readonly flush: (items: I[]) => Promise<Array<O | Error>>,
     private readonly maxBatch = 500,
     private readonly maxInFlight = 4,
   ) {}
@@ -37,7 +38,11 @@ export class Batcher<I, O> {
     this.kick(); // more than one batch queued: flush the next one alongside
     try {
       const results = await this.flush(batch.map((b) => b.item));
-      batch.forEach((b, i) => b.resolve(results[i]!));
+      batch.forEach((b, i) => {
+        const r = results[i];
+        if (r instanceof Error) b.reject(r);
+        else b.resolve(r as O);
+      });
     } catch (err) {
       for (const b of batch) b.reject(err);
     } finally {

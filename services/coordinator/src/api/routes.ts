@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { allow, parseBody, parseQuery, ValidationError } from '@nexus/core';
+import { allow, parseBody, parseQuery, NotFoundError, ValidationError } from '@nexus/core';
 import type { Coordinator } from '../coordinator.js';
 import type { Scheduler } from '../cycle.js';
 import { HOLDING_STATUSES } from '../domain/types.js';
@@ -7,11 +7,16 @@ import * as s from './schemas.js';
 
 const now = () => new Date().toISOString();
 
-/** Path ids longer than an id can be are rejected before any lookup. */
+const ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
+
+/**
+ * Path ids: longer than any id can be → 400; characters no id may contain → 404 at once
+ * (nothing can exist under that name), without asking the database.
+ */
 function pathId(value: string | string[] | undefined, what: string): string {
-  if (Array.isArray(value)) value = value.join("/");
-  const v = value ?? '';
+  const v = Array.isArray(value) ? value.join('/') : (value ?? '');
   if (v.length === 0 || v.length > 255) throw new ValidationError(`Invalid ${what} id`, [{ field: what, message: 'must be 1-255 characters' }]);
+  if (!ID_PATTERN.test(v)) throw new NotFoundError(`${what[0]!.toUpperCase()}${what.slice(1)} ${JSON.stringify(v)} not found`);
   return v;
 }
 

@@ -69,14 +69,23 @@ export function effectivePriority(task: Pick<Task, 'priority' | 'created_at'>, n
 }
 
 /**
- * Queue order: highest effective priority first; ties by earliest deadline (tasks with a
- * deadline before those without), then oldest first, then id for a total order.
+ * The whole priority level a task has reached with aging. Levels, not the continuous
+ * value, decide the order: otherwise two tasks of equal priority would never tie (the
+ * older one is always a hair ahead) and deadlines would never matter.
+ */
+export function priorityLevel(task: Pick<Task, 'priority' | 'created_at'>, now: Date, agingFactor: number): number {
+  return Math.floor(effectivePriority(task, now, agingFactor) + 1e-9);
+}
+
+/**
+ * Queue order: highest effective priority level first; ties by earliest deadline (tasks
+ * with a deadline before those without), then oldest first, then id for a total order.
  */
 export function compareTasks(now: Date, agingFactor: number) {
   return (a: Pick<Task, 'priority' | 'created_at' | 'deadline' | 'id'>, b: Pick<Task, 'priority' | 'created_at' | 'deadline' | 'id'>): number => {
-    const pa = effectivePriority(a, now, agingFactor);
-    const pb = effectivePriority(b, now, agingFactor);
-    if (Math.abs(pa - pb) > 1e-9) return pb - pa;
+    const pa = priorityLevel(a, now, agingFactor);
+    const pb = priorityLevel(b, now, agingFactor);
+    if (pa !== pb) return pb - pa;
     const da = a.deadline?.getTime() ?? Number.POSITIVE_INFINITY;
     const db = b.deadline?.getTime() ?? Number.POSITIVE_INFINITY;
     if (da !== db) return da < db ? -1 : 1;

@@ -80,8 +80,9 @@ export async function tasksOfAgent(db: Queryable, agentId: string, statuses: rea
 
 /**
  * Pending tasks that may be assigned now, of the given types: not held back by a
- * reschedule, and whose dependencies have all completed. Ordered by effective priority
- * (priority + aging × hours waited), then deadline, then age — the queue order.
+ * reschedule, and whose dependencies have all completed. Ordered by priority level
+ * (priority + aging × hours waited, rounded down), then deadline, then age — the queue
+ * order of domain/scoring.ts compareTasks.
  */
 export async function eligiblePendingTasks(db: Queryable, taskTypes: string[], agingFactor: number, limit: number): Promise<Task[]> {
   const res = await db.query(
@@ -90,7 +91,8 @@ export async function eligiblePendingTasks(db: Queryable, taskTypes: string[], a
        AND (cardinality(t.dependencies) = 0 OR NOT EXISTS (
              SELECT 1 FROM unnest(t.dependencies) AS d(id)
              WHERE NOT EXISTS (SELECT 1 FROM tasks x WHERE x.id = d.id AND x.status = 'completed')))
-     ORDER BY t.priority + $2 * extract(epoch FROM now() - t.created_at) / 3600 DESC, t.deadline NULLS LAST, t.created_at, t.id
+     ORDER BY floor(t.priority + $2 * greatest(0, extract(epoch FROM now() - t.created_at)) / 3600 + 1e-9) DESC,
+              t.deadline ASC NULLS LAST, t.created_at, t.id
      LIMIT $3`,
     [taskTypes, agingFactor, limit],
   );
