@@ -63,8 +63,12 @@ describe(`coordinator at ${COORDINATOR_URL}`, () => {
       5000,
       'both tasks assigned',
     );
-    const t = await call('GET', `/tasks/${ids[0]}`);
-    expect(t.body.assigned_agent).toBe(a1);
+    // Each went to an agent having its task type as a capability (others may be registered too).
+    for (const [i, capability] of [[0, 'analysis'], [1, 'testing']] as const) {
+      const t = await call('GET', `/tasks/${ids[i]}`);
+      const agent = await call('GET', `/agents/${t.body.assigned_agent}`);
+      expect(agent.body.capabilities).toContain(capability);
+    }
 
     // The worker side: start, then complete with a result.
     expect((await call('PUT', `/tasks/${ids[0]}/status`, { status: 'in_progress' })).status).toBe(200);
