@@ -106,6 +106,9 @@ export function createHttpApp(opts: HttpAppOptions) {
       serializers: {
         req: (req) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res) => ({ statusCode: res.statusCode }),
+        // pino-http invents an error for every 5xx; its stack says nothing. Real errors are
+        // logged with their stack by the error handler.
+        err: (err: Error) => (/^failed with status code/.test(err.message) ? { message: err.message } : { type: err.name, message: err.message, stack: err.stack }),
       },
     }),
   );
