@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.log_level, name: 'nexus-suite', async: true });
+  const logger = createLogger({ level: config.log_level, name: 'nexus', async: true });
   const db = await openDatabase(config, logger, 'nexus-suite');
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.log_level, name: 'coordinator', async: true });
+  const logger = createLogger({ level: config.log_level, name: 'nexus', async: true }).child({ service: 'multi_agent_coordinator' });
   const db = await openDatabase(config, logger, 'nexus-coordinator');
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
