@@ -4,7 +4,8 @@ import { LeaderLease, MemoryCache, leaseKey, PgDb, RedisCache, migrate, readMigr
 import { REAL_DATABASE_URL, REAL_REDIS_URL, backends, createTestStorage, type TestStorage } from './support/storage.js';
 
 const caches: Array<[string, () => Cache]> = [['memory', () => new MemoryCache()]];
-if (REAL_REDIS_URL) caches.push(['redis', () => new RedisCache(REAL_REDIS_URL, silentLogger(), `nexus-core-test-${randomUUID().slice(0, 8)}:`)]);
+const redisUrl = REAL_REDIS_URL;
+if (redisUrl) caches.push(['redis', () => new RedisCache(redisUrl, silentLogger(), `nexus-core-test-${randomUUID().slice(0, 8)}:`)]);
 
 describe.each(caches)('%s cache', (_name, make) => {
   let cache: Cache;
