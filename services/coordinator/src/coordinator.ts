@@ -209,6 +209,8 @@ export class Coordinator {
       active_conflicts: Number(r.c),
       active_collaborations: Number(r.k),
       replica_id: this.replicaId,
+      leader: (r.last_cycle?.replica as string | undefined) ?? null,
+      last_cycle_ms: (r.last_cycle?.ms as number | undefined) ?? null,
       last_cycle: r.last_cycle ?? null,
     };
     this.statusCache = { at: Date.now(), value };
