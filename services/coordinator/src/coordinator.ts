@@ -452,6 +452,8 @@ export class Coordinator {
       if (plan.length === 0) return 0;
       const claimed = await retryTx(() =>
         this.db.transaction(async (tx) => {
+          // A stop that committed before this point wins: nothing is assigned after it returns.
+          if ((await state.getState<boolean>(tx, 'coordination_running', true)) === false) return [];
           const ok = await agents.lockAssignableAgents(tx, [...new Set(plan.map((p) => p.agent_id))]);
           const rows = await tasks.claimTasks(tx, plan.filter((p) => ok.has(p.agent_id)));
           const deltas = new Map<string, number>();

@@ -1,7 +1,8 @@
 import type { Queryable } from '@nexus/core';
 
-export async function getState<T>(db: Queryable, key: string): Promise<T | undefined> {
-  const res = await db.query<{ value: T }>(`SELECT value FROM coordinator_state WHERE key = $1`, [key]);
+/** `lock`: hold a share lock until the transaction ends, so writers of the key wait. */
+export async function getState<T>(db: Queryable, key: string, lock = false): Promise<T | undefined> {
+  const res = await db.query<{ value: T }>(`SELECT value FROM coordinator_state WHERE key = $1${lock ? ' FOR SHARE' : ''}`, [key]);
   return res.rows[0]?.value;
 }
 

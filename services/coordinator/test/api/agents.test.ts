@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { agentBody, backends, closeHarness, createHarness, type Harness } from '../support/harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { agentBody, backends, type Harness, useHarness } from '../support/harness.js';
 import { ISO_UTC, detailFields, expectError, getAgent, getTask, registerAgent, setStatus, sleep, submitTask } from './helpers.js';
 
 /** The agent registration example of the reference documentation, verbatim. */
@@ -31,13 +31,7 @@ function expectAgentJson(a: Record<string, any>): void {
 
 describe.each(backends)('agents API on %s', (backend) => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(backend);
-  });
-  afterAll(async () => closeHarness(h));
-  beforeEach(async () => {
-    await h.storage.reset();
-  });
+  useHarness(backend, (created) => (h = created));
 
   describe('POST /agents', () => {
     it('when the documented registration body is posted, then 200 {message, agent_id, timestamp} and the agent is stored as sent', async () => {

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backends, closeHarness, createHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { backends, type Harness, useHarness } from '../support/harness.js';
 import { ISO_UTC, detailFields, expectError, registerAgent } from './helpers.js';
 
 type Json = Record<string, any>;
@@ -12,13 +12,7 @@ const PROBLEM = {
 
 describe.each(backends)('collaborations API on %s', (backend) => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(backend);
-  });
-  afterAll(async () => closeHarness(h));
-  beforeEach(async () => {
-    await h.storage.reset();
-  });
+  useHarness(backend, (created) => (h = created));
 
   async function threeExperts(): Promise<void> {
     await registerAgent(h, 'perf-1', { agent_type: 'performance', capabilities: ['performance_analysis'] });

@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backends, closeHarness, createHarness, type Harness } from '../support/harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { backends, type Harness, useHarness } from '../support/harness.js';
 import { ISO_UTC, expectError, getTask, registerAgent, submitTask } from './helpers.js';
 
 type Json = Record<string, any>;
 
 describe.each(backends)('conflicts and consensus API on %s', (backend) => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(backend);
-  });
-  afterAll(async () => closeHarness(h));
-  beforeEach(async () => {
-    await h.storage.reset();
-  });
+  useHarness(backend, (created) => (h = created));
 
   const cycle = () => h.service.scheduler.fullCycle();
 

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backends, closeHarness, createHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { backends, closeHarness, createHarness, type Harness, useHarness } from '../support/harness.js';
 import { ISO_UTC, expectError, getTask, registerAgent, setStatus, submitTask } from './helpers.js';
 
 const STATUS_FIELDS = [
@@ -17,13 +17,7 @@ const STATUS_FIELDS = [
 
 describe.each(backends)('coordination and service endpoints on %s', (backend) => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(backend);
-  });
-  afterAll(async () => closeHarness(h));
-  beforeEach(async () => {
-    await h.storage.reset();
-  });
+  useHarness(backend, (created) => (h = created));
 
   describe('GET /coordination/status', () => {
     it('when nothing is registered, then every documented field is present with zero counts', async () => {

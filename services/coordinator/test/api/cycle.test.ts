@@ -2,8 +2,8 @@
  * The background work: task timeouts, heartbeat timeouts, conflict resolutions through
  * votes, consensus timeouts, and prompt assignment by the running scheduler.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backends, closeHarness, createHarness, type Harness } from '../support/harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, closeHarness, createHarness, type Harness, useHarness } from '../support/harness.js';
 import { getTask, registerAgent, submitTask } from './helpers.js';
 
 async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -17,11 +17,7 @@ async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolea
 
 describe.each(backends)('background work on %s', (backend) => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(backend);
-  });
-  afterAll(async () => closeHarness(h));
-  beforeEach(async () => h.storage.reset());
+  useHarness(backend, (created) => (h = created));
 
   const agent = async (id: string) => (await h.api.get(`/agents/${id}`).expect(200)).body;
 
@@ -116,6 +112,17 @@ describe.each(backends)('background work on %s', (backend) => {
     expect((await h.api.get(`/consensus/${session}`)).body.status).toBe('timeout');
     expect((await h.api.get(`/conflicts/${conflicts[0]!.id}`)).body.resolution_status).toBe('timeout');
     expect((await getTask(h, 'late-task')).priority).toBe(2);
+  });
+
+  it('when coordination was stopped, then an assignment pass already under way assigns nothing', async () => {
+    await registerAgent(h, 'idle');
+    const id = await submitTask(h);
+    await h.api.post('/coordination/stop').expect(200);
+    // The pass checks the shared flag inside its own transaction, whatever its caller believed.
+    expect(await h.service.coordinator.runAssignment()).toBe(0);
+    expect((await getTask(h, id)).status).toBe('pending');
+    await h.api.post('/coordination/start').expect(200);
+    expect(await h.service.coordinator.runAssignment()).toBe(1);
   });
 
   it('when more urgent tasks wait than agents are available, then one priority conflict is recorded', async () => {

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backends, closeHarness, createHarness, taskBody, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { backends, taskBody, type Harness, useHarness } from '../support/harness.js';
 import { ISO_UTC, detailFields, expectError, getAgent, getTask, registerAgent, setStatus, sleep, submitTask } from './helpers.js';
 
 /** The task submission example of the reference documentation, verbatim. */
@@ -18,13 +18,7 @@ const DOCUMENTED_TASK = {
 
 describe.each(backends)('tasks API on %s', (backend) => {
   let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness(backend);
-  });
-  afterAll(async () => closeHarness(h));
-  beforeEach(async () => {
-    await h.storage.reset();
-  });
+  useHarness(backend, (created) => (h = created));
 
   /** Assigns what can be assigned and returns the ids of the tasks the agent now holds in `assigned`. */
   async function assignedTo(agentId: string): Promise<string[]> {

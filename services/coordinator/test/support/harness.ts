@@ -1,4 +1,5 @@
 import { silentLogger, type Cache, type SuiteConfig } from '@nexus/core';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import request from 'supertest';
 import { createCoordinatorService, type CoordinatorService } from '../../src/app.js';
 import { createTestCache, createTestStorage, testConfig, type Backend, type TestStorage } from '../../../../packages/core/test/support/storage.js';
@@ -52,3 +53,17 @@ export const taskBody = (extra: Record<string, unknown> = {}) => ({
   description: 'Analyze system performance trends',
   ...extra,
 });
+
+/**
+ * Registers the usual hooks of an API suite: one harness for the suite (created before,
+ * closed after) and an empty database before each test. `use` receives the harness.
+ */
+export function useHarness(backend: Backend, use: (h: Harness) => void, opts: Parameters<typeof createHarness>[1] = {}): void {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness(backend, opts);
+    use(h);
+  });
+  afterAll(async () => closeHarness(h));
+  beforeEach(async () => h.storage.reset());
+}
