@@ -12,3 +12,4 @@ export { listen, closeServer, onShutdown } from './http/server.js';
 export { Wakeable } from './util/wakeable.js';
 export { Batcher } from './util/batcher.js';
 export { retryTx, isRetryableTxError } from './util/retry.js';
+export { openRuntime, type Runtime } from './runtime.js';

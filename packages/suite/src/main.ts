@@ -1,36 +1,14 @@
 import { startCoordinator } from '@nexus/coordinator';
-import {
-  ConfigError,
-  createLogger,
-  loadConfig,
-  migrate,
-  onShutdown,
-  openCache,
-  openDatabase,
-  type SuiteConfig,
-} from '@nexus/core';
+import { onShutdown, openRuntime } from '@nexus/core';
 
 /**
  * `npm start`: every service in one process sharing one storage connection — on a fresh
  * machine that is embedded PGlite under ./data and in-process events, so nothing else
- * needs installing. Ports: COORDINATOR_PORT (8070), LEARNING_PORT (8071), OPTIMIZER_PORT (8072).
+ * needs installing. Port: COORDINATOR_PORT (8070); the learning engine (8071) and the
+ * optimizer (8072) join here when they exist.
  */
 async function main(): Promise<void> {
-  let config: SuiteConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createLogger({ level: config.log_level, name: 'nexus', async: true });
-  const db = await openDatabase(config, logger, 'nexus-suite');
-  const applied = await migrate(db);
-  if (applied.length) logger.info({ applied }, 'migrations applied');
-  const cache = openCache(config, logger);
+  const { config, logger, db, cache } = await openRuntime({ applicationName: 'nexus-suite' });
   const port = (name: string, def: number) => {
     const v = process.env[name];
     const n = v === undefined ? def : Number(v);

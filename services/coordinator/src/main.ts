@@ -1,14 +1,9 @@
 import { pathToFileURL } from 'node:url';
 import {
-  ConfigError,
   closeServer,
-  createLogger,
   listen,
-  loadConfig,
-  migrate,
   onShutdown,
-  openCache,
-  openDatabase,
+  openRuntime,
   type Cache,
   type Db,
   type Logger,
@@ -44,21 +39,7 @@ export async function startCoordinator(opts: { config: SuiteConfig; logger: Logg
 }
 
 async function main(): Promise<void> {
-  let config: SuiteConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createLogger({ level: config.log_level, name: 'nexus', async: true }).child({ service: 'multi_agent_coordinator' });
-  const db = await openDatabase(config, logger, 'nexus-coordinator');
-  const applied = await migrate(db);
-  if (applied.length) logger.info({ applied }, 'migrations applied');
-  const cache = openCache(config, logger);
+  const { config, logger, db, cache } = await openRuntime({ applicationName: 'nexus-coordinator', service: 'multi_agent_coordinator' });
   const service = await startCoordinator({ config, logger, db, cache });
   onShutdown(logger, config.http.shutdown_timeout_ms, [service.stop, () => cache.close(), () => db.close()]);
 }
