@@ -57,10 +57,11 @@ export class Scheduler {
 
   private onEvent(e: 'work' | 'state'): void {
     if (!this.loopsOn) return;
+    // Remember the work even while stopped: it is due as soon as coordination resumes.
+    this.dirty = true;
     if (e === 'state') {
       void this.refreshRunning().then(() => this.assignment.wake());
     } else if (this.running) {
-      this.dirty = true;
       this.assignment.wake();
     }
   }
