@@ -397,3 +397,18 @@ describe('Batcher with a burst larger than one batch', () => {
     expect(peak).toBe(3);
   });
 });
+
+describe('Wakeable under a stream of wake-ups', () => {
+  it('when woken every few ms for a while, then it still runs (the pending run is not pushed back)', async () => {
+    let runs = 0;
+    const w = new Wakeable(async () => void runs++, 10_000, () => undefined, 20);
+    w.start();
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      w.wake();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await w.stop();
+    expect(runs).toBeGreaterThanOrEqual(5);
+  });
+});

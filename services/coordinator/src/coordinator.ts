@@ -17,7 +17,7 @@ import { mergeSolutions, readyToMerge, selectParticipants, solutionConfidence } 
 import { detectConflicts, planResolution, type DetectedConflict, type ResolutionPlan } from './domain/conflicts.js';
 import { tally, type SessionState } from './domain/consensus.js';
 import { taskExperience } from './domain/experience.js';
-import { isAvailable, planAssignments, taskLoad } from './domain/scoring.js';
+import { isAvailable, planAssignments, taskLoad, type PlannedAssignment } from './domain/scoring.js';
 import { applyTransition, allowedTransitions, canTransition, type StatusChange } from './domain/task-state.js';
 import { HOLDING_STATUSES, type Agent, type AgentStatus, type Task, type TaskStatus } from './domain/types.js';
 import type { CoordinatorMetrics } from './metrics.js';
@@ -429,33 +429,42 @@ export class Coordinator {
 
   // ---------------------------------------------------------------- background work (leader)
 
-  /** One assignment pass: plan in memory, then claim atomically. Returns tasks assigned. */
-  async runAssignment(): Promise<number> {
+  /**
+   * One assignment pass: plan in memory, then claim atomically. Passes of this process
+   * run one at a time; against other processes (a lease handover) the claim re-checks
+   * every agent's committed load under its row lock, so no agent is ever overfilled.
+   * Returns the number of tasks assigned.
+   */
+  runAssignment(): Promise<number> {
+    const run = this.assignmentChain.then(() => this.assignOnce());
+    this.assignmentChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private assignmentChain: Promise<unknown> = Promise.resolve();
+
+  private async assignOnce(): Promise<number> {
     const end = this.metrics.cycleSeconds.startTimer({ kind: 'assignment' });
     try {
       const available = await agents.availableAgents(this.db, this.cfg.agents.heartbeat_timeout);
       if (available.length === 0) return 0;
-      // Only task types someone free can take, and no more than the free capacity could absorb.
-      const types = [...new Set(available.flatMap((a) => a.capabilities))];
-      const unit = Math.max(1e-6, this.cfg.tasks.default_load);
-      const freeSlots = available.reduce((n, a) => n + Math.ceil(Math.max(0, a.max_capacity - Math.max(a.current_load, a.reported_load ?? 0)) / unit), 0);
-      const limit = Math.min(MAX_PENDING_SCAN, Math.max(100, freeSlots * 2));
-      const pending = await tasks.eligiblePendingTasks(this.db, types, this.cfg.tasks.priority_aging_factor, limit);
-      if (pending.length === 0) return 0;
-      const plan = planAssignments(pending, available, {
-        now: new Date(),
-        weights: this.cfg.agents.performance_weight,
-        agingFactor: this.cfg.tasks.priority_aging_factor,
-        specializationBonus: this.cfg.agents.specialization_bonus,
-        heartbeatTimeoutSeconds: this.cfg.agents.heartbeat_timeout,
-      });
+      const plan = await this.planPass(available);
       if (plan.length === 0) return 0;
       const claimed = await retryTx(() =>
         this.db.transaction(async (tx) => {
           // A stop that committed before this point wins: nothing is assigned after it returns.
           if ((await state.getState<boolean>(tx, 'coordination_running', true)) === false) return [];
-          const ok = await agents.lockAssignableAgents(tx, [...new Set(plan.map((p) => p.agent_id))]);
-          const rows = await tasks.claimTasks(tx, plan.filter((p) => ok.has(p.agent_id)));
+          const locked = await agents.lockAssignableAgents(tx, [...new Set(plan.map((p) => p.agent_id))]);
+          const load = new Map([...locked.values()].map((a) => [a.id, Math.max(a.current_load, a.reported_load ?? 0)]));
+          const fits = plan.filter((p) => {
+            const a = locked.get(p.agent_id);
+            const current = load.get(p.agent_id);
+            if (!a || current === undefined || current >= a.max_capacity) return false;
+            if (current > 0 && current + p.load > a.max_capacity) return false;
+            load.set(p.agent_id, current + p.load);
+            return true;
+          });
+          const rows = await tasks.claimTasks(tx, fits);
           const deltas = new Map<string, number>();
           for (const r of rows) deltas.set(r.assigned_agent, (deltas.get(r.assigned_agent) ?? 0) + Number(r.held_load));
           await agents.addLoads(tx, deltas);
@@ -474,6 +483,38 @@ export class Coordinator {
     } finally {
       end();
     }
+  }
+
+  /**
+   * Plans a pass page by page in queue order, so tasks nobody can take now (missing
+   * resources, too big for the room left) do not hide runnable ones behind them.
+   */
+  private async planPass(available: Agent[]): Promise<PlannedAssignment[]> {
+    const types = [...new Set(available.flatMap((a) => a.capabilities))];
+    const unit = Math.max(1e-6, this.cfg.tasks.default_load);
+    const pool = available.map((a) => ({ ...a }));
+    const room = () => pool.reduce((n, a) => n + Math.ceil(Math.max(0, a.max_capacity - Math.max(a.current_load, a.reported_load ?? 0)) / unit), 0);
+    const pageSize = Math.min(MAX_PENDING_SCAN, Math.max(100, room() * 2));
+    const byId = new Map(pool.map((a) => [a.id, a]));
+    const plan: PlannedAssignment[] = [];
+    const planned = new Set<string>();
+    const opts = {
+      now: new Date(),
+      weights: this.cfg.agents.performance_weight,
+      agingFactor: this.cfg.tasks.priority_aging_factor,
+      specializationBonus: this.cfg.agents.specialization_bonus,
+      heartbeatTimeoutSeconds: this.cfg.agents.heartbeat_timeout,
+    };
+    for (let offset = 0; offset < MAX_PENDING_SCAN; offset += pageSize) {
+      const page = await tasks.eligiblePendingTasks(this.db, types, this.cfg.tasks.priority_aging_factor, pageSize, offset);
+      const fresh = page.filter((t) => !planned.has(t.id)); // rows may shift between pages
+      const step = planAssignments(fresh, pool, opts);
+      for (const p of step) planned.add(p.task_id);
+      for (const p of step) byId.get(p.agent_id)!.current_load += p.load;
+      plan.push(...step);
+      if (page.length < pageSize || room() === 0) break;
+    }
+    return plan;
   }
 
   /** Agents silent for longer than the heartbeat timeout become inactive; their tasks return to the queue. */

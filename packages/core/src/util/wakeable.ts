@@ -22,19 +22,29 @@ export class Wakeable {
     this.schedule(this.intervalMs);
   }
 
-  /** Runs soon (after the debounce window) instead of at the next interval. */
+  /**
+   * Runs soon (after the debounce window) instead of at the next interval. A run already
+   * due sooner is never pushed back, so a steady stream of wake-ups cannot starve it.
+   */
   wake(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
+    if (this.timer && this.dueAt <= Date.now() + this.debounceMs) return;
     this.schedule(this.debounceMs);
   }
 
+  private dueAt = 0;
+
   private schedule(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run(), ms);
+    this.dueAt = Date.now() + ms;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.run();
+    }, ms);
     this.timer.unref();
   }
 

@@ -38,13 +38,24 @@ export async function listAgents(db: Queryable, filter: { status?: string; agent
   return res.rows.map(toAgent);
 }
 
-/** Agents that may receive work now, locked for the assignment transaction (in id order: no deadlocks). */
-export async function lockAssignableAgents(db: Queryable, ids: string[]): Promise<Set<string>> {
-  const res = await db.query<{ id: string }>(
-    `SELECT id FROM agents WHERE id = ANY($1::text[]) AND status = 'active' ORDER BY id FOR UPDATE`,
+export interface AgentCapacity {
+  id: string;
+  current_load: number;
+  reported_load: number | null;
+  max_capacity: number;
+}
+
+/**
+ * Agents that may still receive work, locked for the assignment transaction (in id order:
+ * no deadlocks), with their load as committed now — the plan may have been made earlier.
+ */
+export async function lockAssignableAgents(db: Queryable, ids: string[]): Promise<Map<string, AgentCapacity>> {
+  const res = await db.query<AgentCapacity>(
+    `SELECT id, current_load, reported_load, max_capacity FROM agents
+     WHERE id = ANY($1::text[]) AND status = 'active' ORDER BY id FOR UPDATE`,
     [ids],
   );
-  return new Set(res.rows.map((r) => r.id));
+  return new Map(res.rows.map((r) => [r.id, r]));
 }
 
 export async function availableAgents(db: Queryable, heartbeatTimeoutSeconds: number): Promise<Agent[]> {

@@ -84,7 +84,7 @@ export async function tasksOfAgent(db: Queryable, agentId: string, statuses: rea
  * (priority + aging × hours waited, rounded down), then deadline, then age — the queue
  * order of domain/scoring.ts compareTasks.
  */
-export async function eligiblePendingTasks(db: Queryable, taskTypes: string[], agingFactor: number, limit: number): Promise<Task[]> {
+export async function eligiblePendingTasks(db: Queryable, taskTypes: string[], agingFactor: number, limit: number, offset = 0): Promise<Task[]> {
   const res = await db.query(
     `SELECT ${TASK_COLUMNS} FROM tasks t
      WHERE t.status = 'pending' AND t.task_type = ANY($1::text[]) AND (t.not_before IS NULL OR t.not_before <= now())
@@ -93,8 +93,8 @@ export async function eligiblePendingTasks(db: Queryable, taskTypes: string[], a
              WHERE NOT EXISTS (SELECT 1 FROM tasks x WHERE x.id = d.id AND x.status = 'completed')))
      ORDER BY floor(t.priority + $2 * greatest(0, extract(epoch FROM now() - t.created_at)) / 3600 + 1e-9) DESC,
               t.deadline ASC NULLS LAST, t.created_at, t.id
-     LIMIT $3`,
-    [taskTypes, agingFactor, limit],
+     LIMIT $3 OFFSET $4`,
+    [taskTypes, agingFactor, limit, offset],
   );
   return res.rows.map(toTask);
 }

@@ -125,6 +125,27 @@ describe.each(backends)('background work on %s', (backend) => {
     expect(await h.service.coordinator.runAssignment()).toBe(1);
   });
 
+  it('when many higher-priority tasks cannot be placed, then a runnable lower-priority task behind them is still assigned', async () => {
+    await registerAgent(h, 'plain');
+    for (let i = 0; i < 150; i++) await submitTask(h, { priority: 5, requirements: { resources: { gpu: 1 } } });
+    const runnable = await submitTask(h, { priority: 1 });
+    expect(await h.service.coordinator.runAssignment()).toBe(1);
+    expect((await getTask(h, runnable)).assigned_agent).toBe('plain');
+  });
+
+  it('when two coordinators run assignment passes at the same time, then no agent is filled past its capacity', async () => {
+    const other = await createHarness(backend, { storage: h.storage });
+    try {
+      await registerAgent(h, 'small', { max_capacity: 30 });
+      for (let i = 0; i < 10; i++) await submitTask(h);
+      const [a, b] = await Promise.all([h.service.coordinator.runAssignment(), other.service.coordinator.runAssignment()]);
+      expect(a + b).toBe(3);
+      expect((await agent('small')).current_load).toBe(30);
+    } finally {
+      await closeHarness(other, false);
+    }
+  });
+
   it('when more urgent tasks wait than agents are available, then one priority conflict is recorded', async () => {
     for (let i = 0; i < 3; i++) await submitTask(h, { task_type: 'deployment', priority: 5 });
     await h.service.scheduler.fullCycle();
