@@ -377,54 +377,57 @@ export class Coordinator {
    * writer uses), frees the agent's capacity, updates its metrics, and queues the
    * experience for the learning engine when the outcome is final.
    */
-  async changeTaskStatus(id: string, change: StatusChange, opts: ChangeOptions = {}) {
-    const out = await retryTx(() =>
-      this.db.transaction(async (tx) => {
-        const peek = await tasks.getTask(tx, id);
-        if (!peek) throw new NotFoundError(`Task ${id} not found`);
-        const agent = peek.assigned_agent ? await agents.getAgent(tx, peek.assigned_agent, true) : null;
-        const task = (await tasks.getTask(tx, id, true))!;
-        if (task.assigned_agent !== peek.assigned_agent) throw new RaceError('task reassigned concurrently');
-        if (task.status === change.status) return { task, changed: false, freed: false };
-        if (!canTransition(task.status, change.status)) {
-          const allowed = allowedTransitions(task.status).filter((s) => s !== 'assigned');
-          throw new ConflictError(
-            change.status === 'assigned'
-              ? 'Tasks are assigned by the coordinator, not through a status update'
-              : `Illegal transition ${task.status} -> ${change.status}; allowed from ${task.status}: ${allowed.join(', ') || 'none (final state)'}`,
-          );
-        }
-        const now = new Date();
-        const t = opts.noRetry ? { ...task, max_retries: task.retry_count } : task;
-        const result = applyTransition(t, change, now);
-        const patch: tasks.TaskPatch = { ...result.patch } as tasks.TaskPatch;
-        if (opts.notBefore && patch.status === 'pending') patch.not_before = opts.notBefore;
-        const updated = await tasks.patchTask(tx, id, patch);
-        if (agent && result.releaseLoad > 0) await agents.releaseLoad(tx, agent.id, result.releaseLoad);
-        if (agent && result.agentOutcome) {
-          await agents.setAgentMetrics(
-            tx,
-            agent.id,
-            updateAgentMetrics(
-              agent,
-              { success: result.agentOutcome === 'success', durationSeconds: updated.actual_duration, estimatedSeconds: task.estimated_duration },
-              this.cfg.agents.metrics_smoothing,
-            ),
-          );
-        }
-        if (result.final && task.assigned_agent && this.learningUrl) {
-          const exp = taskExperience(updated.assigned_agent ? updated : { ...updated, assigned_agent: task.assigned_agent }, agent, result.final, now);
-          await outbox.enqueue(tx, EXPERIENCE_TOPIC, exp.id, exp);
-        }
-        const freed = result.releaseLoad > 0 || updated.status === 'pending' || updated.status === 'completed';
-        return { task: updated, changed: true, freed, retried: result.retried };
-      }),
-    );
+  async changeTaskStatus(id: string, change: StatusChange & { agent_id?: string }, opts: ChangeOptions = {}) {
+    const out = await retryTx(() => this.db.transaction((tx) => this.changeTaskStatusIn(tx, id, change, opts)));
     if (out.changed) {
       this.statusCache = null;
       if (out.freed) this.notify('work');
     }
-    return { task: taskJson(out.task), changed: out.changed, retried: 'retried' in out ? Boolean(out.retried) : false };
+    return { task: taskJson(out.task), changed: out.changed, retried: out.retried };
+  }
+
+  /** The status change inside the caller's transaction (also used by conflict resolutions). */
+  private async changeTaskStatusIn(tx: Queryable, id: string, change: StatusChange & { agent_id?: string }, opts: ChangeOptions) {
+    const peek = await tasks.getTask(tx, id);
+    if (!peek) throw new NotFoundError(`Task ${id} not found`);
+    const agent = peek.assigned_agent ? await agents.getAgent(tx, peek.assigned_agent, true) : null;
+    const { task, now } = (await tasks.lockTask(tx, id))!;
+    if (task.assigned_agent !== peek.assigned_agent) throw new RaceError('task reassigned concurrently');
+    if (change.agent_id !== undefined && change.agent_id !== task.assigned_agent) {
+      throw new ConflictError(`Task ${id} is not assigned to agent ${change.agent_id}${task.assigned_agent ? '' : ' (it is unassigned)'}`);
+    }
+    if (task.status === change.status) return { task, changed: false, freed: false, retried: false };
+    if (!canTransition(task.status, change.status)) {
+      const allowed = allowedTransitions(task.status).filter((s) => s !== 'assigned');
+      throw new ConflictError(
+        change.status === 'assigned'
+          ? 'Tasks are assigned by the coordinator, not through a status update'
+          : `Illegal transition ${task.status} -> ${change.status}; allowed from ${task.status}: ${allowed.join(', ') || 'none (final state)'}`,
+      );
+    }
+    const t = opts.noRetry ? { ...task, max_retries: task.retry_count } : task;
+    const result = applyTransition(t, change, now);
+    const patch: tasks.TaskPatch = { ...result.patch } as tasks.TaskPatch;
+    if (opts.notBefore && patch.status === 'pending') patch.not_before = opts.notBefore;
+    const updated = await tasks.patchTask(tx, id, patch);
+    if (agent && result.releaseLoad > 0) await agents.releaseLoad(tx, agent.id, result.releaseLoad);
+    if (agent && result.agentOutcome) {
+      await agents.setAgentMetrics(
+        tx,
+        agent.id,
+        updateAgentMetrics(
+          agent,
+          { success: result.agentOutcome === 'success', durationSeconds: updated.actual_duration, estimatedSeconds: task.estimated_duration },
+          this.cfg.agents.metrics_smoothing,
+        ),
+      );
+    }
+    if (result.final && task.assigned_agent && this.learningUrl) {
+      const exp = taskExperience(updated.assigned_agent ? updated : { ...updated, assigned_agent: task.assigned_agent }, agent, result.final, now);
+      await outbox.enqueue(tx, EXPERIENCE_TOPIC, exp.id, exp);
+    }
+    const freed = result.releaseLoad > 0 || updated.status === 'pending' || updated.status === 'completed';
+    return { task: updated, changed: true, freed, retried: result.retried };
   }
 
   // ---------------------------------------------------------------- background work (leader)
@@ -552,15 +555,19 @@ export class Coordinator {
 
   /**
    * Detects conflicts and reconciles them with the stored ones by key: new conditions are
-   * recorded and a resolution proposed, standing ones refreshed, cleared ones closed.
+   * recorded and a resolution proposed (in one transaction), standing ones refreshed,
+   * cleared ones closed.
    */
   async runConflictDetection(): Promise<{ detected: number; opened: number; closed: number }> {
     const [open, allAgents, stored] = await Promise.all([tasks.openTasks(this.db), agents.listAgents(this.db), conflicts.openConflicts(this.db)]);
     const now = new Date();
-    const detected = detectConflicts(open, allAgents, { now, heartbeatTimeoutSeconds: this.cfg.agents.heartbeat_timeout });
+    const deps = await tasks.dependencyStates(this.db, open);
+    const detected = detectConflicts(open, allAgents, { now, heartbeatTimeoutSeconds: this.cfg.agents.heartbeat_timeout, dependencyStates: deps });
     const storedByKey = new Map(stored.map((c) => [c.conflict_key, c]));
+    const voters = allAgents.filter((a) => isAvailable(a, now, this.cfg.agents.heartbeat_timeout)).map((a) => a.id).sort();
     const seen = new Set<string>();
     let opened = 0;
+    let applied = false;
     for (const d of detected) {
       seen.add(d.key);
       const existing = storedByKey.get(d.key);
@@ -568,33 +575,39 @@ export class Coordinator {
         if (changed(existing, d)) await conflicts.refreshConflict(this.db, existing.id, d);
         continue;
       }
-      const id = randomUUID();
       const plan = planResolution(d, open);
-      if (!(await conflicts.insertConflict(this.db, id, d, plan))) continue;
+      const result = await retryTx(() =>
+        this.db.transaction(async (tx) => {
+          const id = randomUUID();
+          if (!(await conflicts.insertConflict(tx, id, d, plan))) return null;
+          return this.proposeResolution(tx, id, plan, voters);
+        }),
+      );
+      if (result === null) continue;
       opened++;
-      await this.proposeResolution(id, plan, allAgents, now);
+      applied ||= result === 'applied';
     }
     const cleared = stored.filter((c) => !seen.has(c.conflict_key)).map((c) => c.id);
     await conflicts.closeConflicts(this.db, cleared);
     const standing = stored.filter((c) => seen.has(c.conflict_key)).map((c) => c.id);
     if (standing.length) await this.db.query(`UPDATE conflicts SET last_seen_at = now() WHERE id = ANY($1::text[])`, [standing]);
     if (opened || cleared.length) this.statusCache = null;
+    if (applied) this.notify('work');
     return { detected: detected.length, opened, closed: cleared.length };
   }
 
   /** Puts a resolution to the available agents; with nobody to ask it is applied at once. */
-  private async proposeResolution(conflictId: string, plan: ResolutionPlan, allAgents: Agent[], now: Date): Promise<void> {
-    const voters = allAgents.filter((a) => isAvailable(a, now, this.cfg.agents.heartbeat_timeout)).map((a) => a.id).sort();
+  private async proposeResolution(tx: Queryable, conflictId: string, plan: ResolutionPlan, voters: string[]): Promise<'applied' | 'voting'> {
     if (voters.length === 0) {
-      const outcome = await this.applyResolution(plan);
-      await conflicts.setResolutionState(this.db, conflictId, {
+      const outcome = await this.applyResolution(tx, plan);
+      await conflicts.setResolutionState(tx, conflictId, {
         resolution_status: 'applied',
         outcome: { consensus: 'not_required', reason: 'no eligible voters', ...outcome },
       });
-      return;
+      return 'applied';
     }
     const sessionId = randomUUID();
-    await consensus.createSession(this.db, {
+    await consensus.createSession(tx, {
       id: sessionId,
       proposal_id: `resolve_conflict_${conflictId}`,
       proposal_type: 'conflict_resolution',
@@ -604,21 +617,23 @@ export class Coordinator {
       threshold: this.cfg.coordination.consensus_threshold,
       timeout_seconds: this.cfg.coordination.consensus_timeout_seconds,
     });
-    await conflicts.setResolutionState(this.db, conflictId, { resolution_status: 'pending_consensus', consensus_session: sessionId });
+    await conflicts.setResolutionState(tx, conflictId, { resolution_status: 'pending_consensus', consensus_session: sessionId });
+    return 'voting';
   }
 
-  /** Carries out a resolution; returns what was done. */
-  private async applyResolution(plan: ResolutionPlan): Promise<Record<string, unknown>> {
+  /** Carries out a resolution inside the caller's transaction; returns what was done. */
+  private async applyResolution(tx: Queryable, plan: ResolutionPlan): Promise<Record<string, unknown>> {
     const changedIds: string[] = [];
     const tryChange = async (id: string, change: StatusChange, opts: ChangeOptions, only?: TaskStatus[]) => {
+      if (only) {
+        const t = await tasks.getTask(tx, id);
+        if (!t || !only.includes(t.status)) return;
+      }
       try {
-        if (only) {
-          const t = await tasks.getTask(this.db, id);
-          if (!t || !only.includes(t.status)) return;
-        }
-        const r = await this.changeTaskStatus(id, change, opts);
+        const r = await this.changeTaskStatusIn(tx, id, change, opts);
         if (r.changed) changedIds.push(id);
       } catch (err) {
+        // Validation failures happen before any write: the transaction is still good.
         if (!(err instanceof ConflictError || err instanceof NotFoundError)) throw err;
       }
     };
@@ -633,51 +648,68 @@ export class Coordinator {
         for (const id of plan.tasks_to_fail) await tryChange(id, { status: 'failed', error_message: message }, { noRetry: true });
         return { applied: true, failed_tasks: changedIds };
       }
-      case 'raise_priority': {
-        const raised = await tasks.raisePriority(this.db, plan.tasks);
-        if (raised.length) this.notify('work');
-        return { applied: true, raised_priority: raised };
+      case 'fail_blocked_task': {
+        for (const id of plan.tasks) await tryChange(id, { status: 'failed', error_message: plan.reason }, { noRetry: true }, ['pending']);
+        return { applied: true, failed_tasks: changedIds };
       }
+      case 'raise_priority':
+        return { applied: true, raised_priority: await tasks.raisePriority(tx, plan.tasks) };
       case 'implement_priority_queue':
         return { applied: true, note: 'the queue is served by strict priority with aging' };
       case 'report_missing_capability':
         return { applied: true, reported: true, missing_capability: plan.missing_capability };
+      case 'report_missing_dependency':
+        return { applied: true, reported: true, missing_dependencies: plan.missing_dependencies };
     }
   }
 
-  /** Closes sessions that timed out or were decided, and carries out their consequences. */
+  /** Closes sessions that timed out, each in its own transaction with its consequences. */
   async runConsensusSweep(): Promise<number> {
     const sessions = await consensus.activeSessions(this.db);
-    if (sessions.length === 0) return 0;
-    const votes = await consensus.votesOf(this.db, sessions.map((s) => s.id));
-    const now = new Date();
     let decided = 0;
-    for (const s of sessions) {
-      const t = tally(s.eligible_agents, votes.filter((v) => v.session_id === s.id), s.threshold, new Date(s.created_at), s.timeout_seconds, now);
-      if (t.state === 'active') continue;
-      await consensus.decideSession(this.db, s.id, t.state, t.ratio);
-      await this.onSessionDecided(s, t.state, t.ratio);
+    for (const candidate of sessions) {
+      const outcome = await retryTx(() =>
+        this.db.transaction(async (tx) => {
+          const s = await consensus.getSession(tx, candidate.id, true);
+          if (!s || s.status !== 'active') return null;
+          const votes = await consensus.votesOf(tx, [s.id]);
+          const t = tally(s.eligible_agents, votes, s.threshold, new Date(s.created_at), s.timeout_seconds, new Date());
+          if (t.state === 'active') return null;
+          await consensus.decideSession(tx, s.id, t.state, t.ratio);
+          return this.onSessionDecided(tx, s, t.state, t.ratio);
+        }),
+      );
+      if (outcome === null) continue;
       decided++;
+      this.statusCache = null;
+      if (outcome.applied) this.notify('work');
     }
     return decided;
   }
 
-  private async onSessionDecided(s: consensus.ConsensusSession, result: SessionState, ratio: number): Promise<void> {
-    if (s.proposal_type === 'conflict_resolution') {
-      const conflict = await conflicts.getConflict(this.db, s.subject_id);
-      if (!conflict) return;
-      if (result === 'passed') {
-        const outcome = conflict.resolved
-          ? { applied: false, reason: 'the condition had already cleared' }
-          : await this.applyResolution(s.proposal as ResolutionPlan);
-        await conflicts.setResolutionState(this.db, conflict.id, { resolution_status: outcome.applied ? 'applied' : 'passed', outcome: { consensus: true, ratio, ...outcome } });
-      } else {
-        await conflicts.setResolutionState(this.db, conflict.id, { resolution_status: result, outcome: { consensus: false, ratio, reason: result } });
-      }
-    } else {
-      await collabs.updateCollaboration(this.db, s.subject_id, { status: result === 'passed' ? 'agreed' : 'rejected' });
+  /**
+   * The consequence of a decided vote, in the transaction that decided it (holding the
+   * session row lock), so it happens exactly once.
+   */
+  private async onSessionDecided(tx: Queryable, s: consensus.ConsensusSession, result: SessionState, ratio: number): Promise<{ applied: boolean }> {
+    if (s.proposal_type === 'collaboration_solution') {
+      await collabs.updateCollaboration(tx, s.subject_id, { status: result === 'passed' ? 'agreed' : 'rejected' });
+      return { applied: false };
     }
-    this.statusCache = null;
+    const conflict = await conflicts.getConflict(tx, s.subject_id, true);
+    if (!conflict) return { applied: false };
+    if (result !== 'passed') {
+      await conflicts.setResolutionState(tx, conflict.id, { resolution_status: result, outcome: { consensus: false, ratio, reason: result } });
+      return { applied: false };
+    }
+    const outcome = conflict.resolved
+      ? { applied: false, reason: 'the condition had already cleared' }
+      : await this.applyResolution(tx, s.proposal as ResolutionPlan);
+    await conflicts.setResolutionState(tx, conflict.id, {
+      resolution_status: outcome.applied ? 'applied' : 'passed',
+      outcome: { consensus: true, ratio, ...outcome },
+    });
+    return { applied: Boolean(outcome.applied) };
   }
 
   // ---------------------------------------------------------------- conflicts & consensus (API)
@@ -716,11 +748,16 @@ export class Coordinator {
         await consensus.upsertVote(tx, { session_id: sessionId, agent_id: vote.agent_id, vote: vote.vote, reasoning: vote.reasoning ?? '' });
         const votes = await consensus.votesOf(tx, [sessionId]);
         const t = tally(s.eligible_agents, votes, s.threshold, new Date(s.created_at), s.timeout_seconds, new Date());
-        if (t.state !== 'active') await consensus.decideSession(tx, sessionId, t.state, t.ratio);
-        return { session: s, tally: t, votes: votes.length };
+        let applied = false;
+        if (t.state !== 'active') {
+          await consensus.decideSession(tx, sessionId, t.state, t.ratio);
+          applied = (await this.onSessionDecided(tx, s, t.state, t.ratio)).applied;
+        }
+        return { tally: t, votes: votes.length, applied };
       }),
     );
-    if (res.tally.state !== 'active') await this.onSessionDecided(res.session, res.tally.state, res.tally.ratio);
+    if (res.tally.state !== 'active') this.statusCache = null;
+    if (res.applied) this.notify('work');
     return { session_id: sessionId, status: res.tally.state, votes_cast: res.votes, eligible_voters: res.tally.eligible, consensus_ratio: res.tally.ratio };
   }
 
@@ -783,6 +820,7 @@ export class Coordinator {
               timeout_seconds: this.cfg.coordination.consensus_timeout_seconds,
             });
           } else {
+            // The proposal changed: votes cast on the earlier merge no longer count.
             await consensus.updateProposal(tx, session, merged);
           }
           await collabs.updateCollaboration(tx, id, { merged_solution: merged, consensus_session: session });

@@ -93,6 +93,8 @@ export const submitTaskBody = z.object({
 
 export const statusBody = z.object({
   status: z.enum(TASK_STATUSES),
+  /** The reporting agent; when given, the task must be assigned to it (a stale worker gets 409). */
+  agent_id: id.optional(),
   result: z.unknown().optional(),
   error_message: z.string().max(10_000).nullable().optional(),
 });

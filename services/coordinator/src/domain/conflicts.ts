@@ -9,11 +9,15 @@ export interface DetectedConflict {
   involved_agents: string[];
   involved_tasks: string[];
   severity: number;
+  /** Ids that were depended on but do not exist (missing-dependency conflicts). */
+  missing_dependencies?: string[];
 }
 
 export interface DetectOptions {
   now: Date;
   heartbeatTimeoutSeconds: number;
+  /** Status of each task that open tasks depend on (absent: no such task). */
+  dependencyStates?: Map<string, string>;
   /** Total a shared resource may reach across running tasks (the reference's 100 %). */
   resourceLimit?: number;
 }
@@ -198,6 +202,40 @@ export function detectDependencyConflicts(tasks: DetectTask[]): DetectedConflict
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/**
+ * Pending tasks that can never start because of their dependencies: one on a task that
+ * failed or was cancelled (blocked), or on a task that does not exist (missing).
+ */
+export function detectBlockedDependencies(tasks: DetectTask[], states: Map<string, string>): DetectedConflict[] {
+  const out: DetectedConflict[] = [];
+  for (const t of tasks) {
+    if (t.status !== 'pending' || t.dependencies.length === 0) continue;
+    const dead = t.dependencies.filter((d) => states.get(d) === 'failed' || states.get(d) === 'cancelled');
+    const missing = t.dependencies.filter((d) => !states.has(d));
+    if (dead.length) {
+      out.push({
+        key: `dependency-blocked:${t.id}`,
+        conflict_type: 'dependency_conflict',
+        description: `Task ${t.id} can never start: its dependencies ${dead.join(', ')} ended as ${dead.map((d) => states.get(d)).join(', ')}`,
+        involved_agents: [],
+        involved_tasks: [t.id, ...dead],
+        severity: 0.6,
+      });
+    } else if (missing.length) {
+      out.push({
+        key: `dependency-missing:${t.id}`,
+        conflict_type: 'dependency_conflict',
+        description: `Task ${t.id} waits for tasks that do not exist: ${missing.join(', ')}`,
+        involved_agents: [],
+        involved_tasks: [t.id],
+        severity: 0.3,
+        missing_dependencies: missing,
+      });
+    }
+  }
+  return out;
+}
+
 export function detectCapabilityConflicts(tasks: DetectTask[], agents: DetectAgent[]): DetectedConflict[] {
   const byType = new Map<string, { tasks: string[]; capable: boolean }>();
   for (const t of tasks) {
@@ -254,6 +292,7 @@ export function detectConflicts(tasks: DetectTask[], agents: DetectAgent[], opts
     ...detectResourceConflicts(tasks, opts.resourceLimit ?? 100),
     ...detectPriorityConflict(tasks, agents, opts),
     ...detectDependencyConflicts(tasks),
+    ...(opts.dependencyStates ? detectBlockedDependencies(tasks, opts.dependencyStates) : []),
     ...detectCapabilityConflicts(tasks, agents),
     ...detectTimingConflicts(tasks, opts.now),
   ];
@@ -264,6 +303,8 @@ export type ResolutionPlan =
   | { type: 'resource_reallocation'; action: 'reschedule_tasks'; tasks_to_reschedule: string[]; reason: string }
   | { type: 'priority_management'; action: 'implement_priority_queue'; queue_strategy: 'strict_priority_with_aging'; reason: string }
   | { type: 'dependency_resolution'; action: 'break_circular_dependency'; tasks_to_fail: string[]; reason: string }
+  | { type: 'dependency_resolution'; action: 'fail_blocked_task'; tasks: string[]; reason: string }
+  | { type: 'dependency_resolution'; action: 'report_missing_dependency'; missing_dependencies: string[]; tasks: string[]; reason: string }
   | { type: 'capability_gap'; action: 'report_missing_capability'; missing_capability: string; tasks: string[]; reason: string }
   | { type: 'deadline_risk'; action: 'raise_priority'; tasks: string[]; reason: string };
 
@@ -289,6 +330,24 @@ export function planResolution(conflict: DetectedConflict, tasks: Array<Pick<Tas
         reason: 'Too many high-priority tasks for available agents: serve them by strict priority with aging',
       };
     case 'dependency_conflict':
+      if (conflict.key.startsWith('dependency-blocked:')) {
+        const [task, ...deps] = conflict.involved_tasks;
+        return {
+          type: 'dependency_resolution',
+          action: 'fail_blocked_task',
+          tasks: [task!],
+          reason: `Dependency ${deps.join(', ')} did not complete`,
+        };
+      }
+      if (conflict.key.startsWith('dependency-missing:')) {
+        return {
+          type: 'dependency_resolution',
+          action: 'report_missing_dependency',
+          missing_dependencies: conflict.missing_dependencies ?? [],
+          tasks: conflict.involved_tasks,
+          reason: 'Submit the missing tasks (or cancel this one); it waits until they exist and complete',
+        };
+      }
       return {
         type: 'dependency_resolution',
         action: 'break_circular_dependency',

@@ -3,7 +3,8 @@ import type { Agent, Task } from './types.js';
 /**
  * The experience the learning engine receives when a task completes or finally fails:
  * the situation (task and agent), the action (assigning it to that agent) and the outcome.
- * Its id is derived from the task and attempt, so redelivery cannot duplicate it.
+ * Its id is derived from the task and the moment it finished, so redelivery cannot
+ * duplicate it.
  */
 export function taskExperience(
   task: Task,
@@ -21,7 +22,8 @@ export function taskExperience(
   if (task.estimated_duration > 0 && task.actual_duration > 0) metrics.duration_ratio = task.actual_duration / task.estimated_duration;
   if (queueWait !== null) metrics.queue_wait_seconds = queueWait;
   return {
-    id: `task-${task.id}-${task.retry_count}-${outcome}`,
+    // Unique per final outcome (an explicitly retried task can finish again later).
+    id: `task-${task.id}-${task.retry_count}-${outcome}-${(task.completed_at ?? now).getTime()}`,
     timestamp: now.toISOString(),
     context: {
       task_type: task.task_type,

@@ -36,8 +36,8 @@ export async function listConflicts(db: Queryable, includeResolved: boolean, typ
   return res.rows;
 }
 
-export async function getConflict(db: Queryable, id: string): Promise<ConflictRecord | null> {
-  const res = await db.query<ConflictRecord>(`SELECT ${COLUMNS} FROM conflicts WHERE id = $1`, [id]);
+export async function getConflict(db: Queryable, id: string, forUpdate = false): Promise<ConflictRecord | null> {
+  const res = await db.query<ConflictRecord>(`SELECT ${COLUMNS} FROM conflicts WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   return res.rows[0] ?? null;
 }
 

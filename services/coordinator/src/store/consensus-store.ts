@@ -79,6 +79,8 @@ export async function decideSession(db: Queryable, id: string, status: Consensus
   );
 }
 
+/** Replaces the proposal of an open session; votes on the earlier proposal are discarded. */
 export async function updateProposal(db: Queryable, id: string, proposal: unknown): Promise<void> {
-  await db.query(`UPDATE consensus_sessions SET proposal = $2::jsonb WHERE id = $1 AND status = 'active'`, [id, JSON.stringify(proposal)]);
+  const res = await db.query(`UPDATE consensus_sessions SET proposal = $2::jsonb WHERE id = $1 AND status = 'active'`, [id, JSON.stringify(proposal)]);
+  if (res.rowCount === 1) await db.query(`DELETE FROM consensus_votes WHERE session_id = $1`, [id]);
 }

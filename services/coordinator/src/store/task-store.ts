@@ -42,6 +42,24 @@ export async function getTask(db: Queryable, id: string, forUpdate = false): Pro
   return res.rows[0] ? toTask(res.rows[0]) : null;
 }
 
+/** Locks a task row and returns it with the database's clock (one clock for every replica). */
+export async function lockTask(db: Queryable, id: string): Promise<{ task: Task; now: Date } | null> {
+  const res = await db.query<Record<string, unknown> & { db_now: Date }>(
+    `SELECT ${TASK_COLUMNS}, now() AS db_now FROM tasks WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  const r = res.rows[0];
+  return r ? { task: toTask(r), now: new Date(r.db_now) } : null;
+}
+
+/** The status of every task the given tasks depend on; absent ids are not in the map. */
+export async function dependencyStates(db: Queryable, of: Array<Pick<Task, 'dependencies'>>): Promise<Map<string, string>> {
+  const ids = [...new Set(of.flatMap((t) => t.dependencies))];
+  if (ids.length === 0) return new Map();
+  const res = await db.query<{ id: string; status: string }>(`SELECT id, status FROM tasks WHERE id = ANY($1::text[])`, [ids]);
+  return new Map(res.rows.map((r) => [r.id, r.status]));
+}
+
 export interface TaskFilter {
   status?: string;
   task_type?: string;

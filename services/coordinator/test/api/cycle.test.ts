@@ -146,6 +146,54 @@ describe.each(backends)('background work on %s', (backend) => {
     }
   });
 
+  it('when a worker reports on a task that was taken from it, then the report is refused with 409', async () => {
+    await registerAgent(h, 'w-old');
+    const id = await submitTask(h);
+    await h.service.coordinator.runAssignment();
+    await h.api.put(`/tasks/${id}/status`).send({ status: 'in_progress', agent_id: 'w-old' }).expect(200);
+    await h.api.put(`/tasks/${id}/status`).send({ status: 'completed', agent_id: 'someone-else' }).expect(409);
+    await h.api.delete('/agents/w-old').expect(200);
+    await h.api.put(`/tasks/${id}/status`).send({ status: 'failed', agent_id: 'w-old' }).expect(409);
+    expect((await getTask(h, id)).status).toBe('pending');
+  });
+
+  it('when a dependency failed for good, then the waiting task is failed with a clear error', async () => {
+    await registerAgent(h, 'dep-worker');
+    const first = await submitTask(h, { id: 'will-fail', max_retries: 0 });
+    const second = await submitTask(h, { id: 'waits', dependencies: [first] });
+    await h.service.coordinator.runAssignment();
+    await h.api.put(`/tasks/${first}/status`).send({ status: 'failed', error_message: 'broken' }).expect(200);
+    await h.service.scheduler.fullCycle();
+    const [c] = Object.values((await h.api.get('/conflicts?type=dependency_conflict').expect(200)).body.conflicts) as Array<Record<string, any>>;
+    expect(c!.conflict_key).toBe(`dependency-blocked:${second}`);
+    await h.api.post(`/consensus/${c!.consensus_session}/votes`).send({ agent_id: 'dep-worker', vote: true }).expect(200);
+    const t = await getTask(h, second);
+    expect(t.status).toBe('failed');
+    expect(t.error_message).toContain('will-fail');
+  });
+
+  it('when a task depends on tasks that do not exist, then a dependency conflict reports them and the task keeps waiting', async () => {
+    const id = await submitTask(h, { dependencies: ['task_001', 'task_002'] });
+    await h.service.scheduler.fullCycle();
+    const list = Object.values((await h.api.get('/conflicts?type=dependency_conflict').expect(200)).body.conflicts) as Array<Record<string, any>>;
+    expect(list).toHaveLength(1);
+    expect(list[0]!.conflict_key).toBe(`dependency-missing:${id}`);
+    expect(list[0]!.outcome).toMatchObject({ missing_dependencies: ['task_001', 'task_002'] });
+    expect((await getTask(h, id)).status).toBe('pending');
+  });
+
+  it('when a vote decides a session, then a later sweep does not apply the resolution again', async () => {
+    await registerAgent(h, 'voter', { capabilities: ['analysis'] });
+    const id = await submitTask(h, { id: 'overdue', priority: 2, deadline: new Date(Date.now() - 60_000).toISOString() });
+    await h.service.scheduler.fullCycle();
+    const [c] = Object.values((await h.api.get('/conflicts?type=timing_conflict').expect(200)).body.conflicts) as Array<Record<string, any>>;
+    await h.api.post(`/consensus/${c!.consensus_session}/votes`).send({ agent_id: 'voter', vote: true }).expect(200);
+    expect((await getTask(h, id)).priority).toBe(3);
+    await h.service.coordinator.runConsensusSweep();
+    await h.service.scheduler.fullCycle();
+    expect((await getTask(h, id)).priority).toBe(3);
+  });
+
   it('when more urgent tasks wait than agents are available, then one priority conflict is recorded', async () => {
     for (let i = 0; i < 3; i++) await submitTask(h, { task_type: 'deployment', priority: 5 });
     await h.service.scheduler.fullCycle();

@@ -62,7 +62,7 @@ describe.each(backends)('experience outbox on %s', (backend) => {
     expect(engine.received).toHaveLength(1);
     const exp = engine.received[0]!;
     expect(exp.success).toBe(true);
-    expect(exp.id).toBe(`task-${taskId}-0-completed`);
+    expect(exp.id).toMatch(new RegExp(`^task-${taskId}-0-completed-\\d+$`));
     expect(exp.context).toMatchObject({ task_type: 'analysis', priority: 3, agent_type: 'decision_engine' });
     expect(exp.action_taken).toMatchObject({ action: 'assignment', agent_id: 'worker-1', task_id: taskId });
     expect(exp.performance_metrics).toHaveProperty('actual_duration');
@@ -76,6 +76,15 @@ describe.each(backends)('experience outbox on %s', (backend) => {
     expect(engine.received).toHaveLength(1);
     expect(engine.received[0]!.success).toBe(false);
     expect(engine.received[0]!.outcome).toMatchObject({ status: 'failed', error_message: 'boom' });
+  });
+
+  it('when a failed task is retried by hand and fails again, then both outcomes are delivered', async () => {
+    const id = await completeOne('failed');
+    await h.api.put(`/tasks/${id}/status`).send({ status: 'pending' }).expect(200);
+    await h.service.coordinator.runAssignment();
+    await h.api.put(`/tasks/${id}/status`).send({ status: 'failed', error_message: 'again' }).expect(200);
+    await h.service.coordinator.runOutboxDelivery();
+    expect(engine.received.map((e) => (e.outcome as { error_message: string }).error_message)).toEqual(['boom', 'again']);
   });
 
   it('when the engine is down, then the experience is kept and retried with backoff until it is delivered', async () => {

@@ -26,7 +26,13 @@ describe('taskExperience', () => {
     const a = taskExperience(doneTask(), agent, 'completed', NOW);
     const b = taskExperience(doneTask(), agent, 'completed', secondsAfter(3600));
     expect(a.id).toBe(b.id);
-    expect(a.id).toBe('task-task-42-1-completed');
+    expect(a.id).toMatch(/^task-task-42-1-completed-\d+$/);
+  });
+
+  it('when an explicitly retried task finishes again later, then the new outcome gets a new id', () => {
+    const first = taskExperience(doneTask({ completed_at: NOW }), agent, 'failed', NOW);
+    const again = taskExperience(doneTask({ completed_at: secondsAfter(600) }), agent, 'failed', secondsAfter(600));
+    expect(first.id).not.toBe(again.id);
   });
 
   it('when the attempt or the outcome differs, then the id differs', () => {
