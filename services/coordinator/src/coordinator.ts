@@ -272,32 +272,33 @@ export class Coordinator {
    * itself inactive gives its tasks back to the queue.
    */
   async heartbeat(id: string, input: HeartbeatInput) {
-    const hb = await agents.touchAgent(this.db, id, {
+    const patch = {
       status: input.status,
       reported_load: input.current_load,
       performance_score: input.performance_score,
       success_rate: input.success_rate,
       average_response_time: input.average_response_time,
-    });
+    };
+    // Going inactive: the status and the release of its tasks commit together.
+    const hb =
+      input.status === 'inactive'
+        ? await retryTx(() =>
+            this.db.transaction(async (tx) => {
+              if (!(await agents.getAgent(tx, id, true))) return null;
+              const touched = (await agents.touchAgent(tx, id, patch))!;
+              const released = await tasks.releaseTasksOfAgent(tx, id);
+              await agents.zeroLoad(tx, [id]);
+              touched.agent.current_load = 0;
+              return { ...touched, assigned_tasks: [], released };
+            }),
+          )
+        : await agents.touchAgent(this.db, id, patch).then((r) => r && { ...r, released: [] as string[] });
     if (!hb) throw new NotFoundError(`Agent ${id} not found`);
-    const { agent, previous } = hb;
-    let released: string[] = [];
-    if (agent.status === 'inactive' && previous.status !== 'inactive') {
-      released = await retryTx(() =>
-        this.db.transaction(async (tx) => {
-          const locked = await agents.getAgent(tx, id, true);
-          if (!locked || locked.status !== 'inactive') return [];
-          const ids = await tasks.releaseTasksOfAgent(tx, id);
-          await agents.zeroLoad(tx, [id]);
-          return ids;
-        }),
-      );
-      agent.current_load = 0;
-    }
+    const { agent, previous, released } = hb;
     const wasStale = Date.now() - previous.last_heartbeat.getTime() > this.cfg.agents.heartbeat_timeout * 1000;
     const loadDropped = input.current_load !== undefined && input.current_load < (previous.reported_load ?? 0);
     if (agent.status !== previous.status || released.length || loadDropped || wasStale) this.notify('work');
-    return { agent: agentJson(agent), assigned_tasks: released.length ? [] : hb.assigned_tasks, released_tasks: released };
+    return { agent: agentJson(agent), assigned_tasks: hb.assigned_tasks, released_tasks: released };
   }
 
   // ---------------------------------------------------------------- tasks
@@ -525,9 +526,13 @@ export class Coordinator {
     const res = await retryTx(() =>
       this.db.transaction(async (tx) => {
         const ids = await agents.markStaleAgentsInactive(tx, this.cfg.agents.heartbeat_timeout);
+        // Also any task still held by an inactive or unknown agent (left by an interrupted release).
+        const orphans = await tasks.agentsHoldingTasksWhileGone(tx);
+        const all = [...new Set([...ids, ...orphans])].sort();
+        await agents.lockAgents(tx, all);
         const released: string[] = [];
-        for (const id of ids) released.push(...(await tasks.releaseTasksOfAgent(tx, id)));
-        if (ids.length) await agents.zeroLoad(tx, ids);
+        for (const id of all) released.push(...(await tasks.releaseTasksOfAgent(tx, id)));
+        if (all.length) await agents.zeroLoad(tx, all);
         return { inactive: ids, released };
       }),
     );

@@ -36,13 +36,16 @@ export class MemoryCache implements Cache {
     if (!c || c.expires <= now) {
       c = { count: 0, expires: now + windowMs };
       this.counters.set(key, c);
-      if (this.counters.size > 100_000) this.sweep(now);
+      if (this.counters.size > 100_000 && now - this.lastSweep > 1000) this.sweep(now);
     }
     c.count += 1;
     return { count: c.count, resetMs: c.expires - now };
   }
 
+  private lastSweep = 0;
+
   private sweep(now: number): void {
+    this.lastSweep = now;
     for (const [k, v] of this.counters) if (v.expires <= now) this.counters.delete(k);
     for (const [k, v] of this.values) if (v.expires <= now) this.values.delete(k);
   }

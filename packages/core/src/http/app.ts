@@ -11,11 +11,12 @@ import {
   AppError,
   NotFoundError,
   PayloadTooLargeError,
+  UnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors/index.js';
 import type { ServiceMetrics } from '../metrics/index.js';
-import { allow, authenticate, rateLimit, type Permission } from './security.js';
+import { allow, authenticate, rateLimit, requireAuth, type Permission } from './security.js';
 
 export interface HttpAppOptions {
   service: string;
@@ -167,8 +168,9 @@ export function createHttpApp(opts: HttpAppOptions) {
     res.send(await metrics.registry.metrics());
   });
 
-  app.use(rateLimit(config.http.rate_limit_per_minute, opts.cache, logger));
   app.use(authenticate(config.api_keys, logger, opts.service));
+  app.use(rateLimit(config.http.rate_limit_per_minute, opts.cache, logger));
+  app.use(requireAuth);
 
   // Reject non-JSON bodies on write routes before parsing them.
   app.use((req: Request, _res: Response, next: NextFunction) => {
@@ -228,6 +230,13 @@ function toAppError(err: unknown, bodyLimit: string): AppError | null {
   }
   const status = e?.status ?? e?.statusCode;
   if (err instanceof URIError) return new ValidationError('Malformed URL encoding');
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string') {
+    // Postgres class 22: a value the database cannot store (out of range, bad format).
+    if (/^22/.test(code)) return new ValidationError('A value in the request cannot be stored (out of range or malformed)');
+    // Contention that outlasted our retries, or a statement/lock timeout: try again shortly.
+    if (['40001', '40P01', '55P03', '57014'].includes(code)) return new UnavailableError('The database is busy, try again shortly');
+  }
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new AppError(status, 'bad_request', e.expose && e.message ? e.message : 'Bad request');
   }

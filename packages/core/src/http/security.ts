@@ -20,6 +20,7 @@ export interface AuthContext {
 declare module 'express-serve-static-core' {
   interface Request {
     auth?: AuthContext;
+    authError?: UnauthorizedError;
   }
 }
 
@@ -37,7 +38,9 @@ export function extractApiKey(req: Request): string | undefined {
 
 /**
  * Resolves the caller's role from `Authorization: Bearer <key>` or `X-API-Key`.
- * With no keys configured every caller is admin (open mode, warned about once).
+ * With no keys configured every caller is admin (open mode, warned about once). A missing
+ * or unknown key is remembered on the request and refused by `requireAuth`, after the
+ * rate limiter has counted it against the caller's address.
  */
 export function authenticate(keys: ApiKey[], logger: Logger, service: string) {
   const byHash = new Map(keys.map((k) => [hash(k.key), k.role] as const));
@@ -50,13 +53,16 @@ export function authenticate(keys: ApiKey[], logger: Logger, service: string) {
       return next();
     }
     const key = extractApiKey(req);
-    if (!key) return next(new UnauthorizedError());
-    const h = hash(key);
-    const role = byHash.get(h);
-    if (!role) return next(new UnauthorizedError('Unknown API key'));
-    req.auth = { role, principal: `key:${h.slice(0, 16)}` };
+    const h = key ? hash(key) : undefined;
+    const role = h ? byHash.get(h) : undefined;
+    if (role) req.auth = { role, principal: `key:${h!.slice(0, 16)}` };
+    else req.authError = key ? new UnauthorizedError('Unknown API key') : new UnauthorizedError();
     next();
   };
+}
+
+export function requireAuth(req: Request, _res: Response, next: NextFunction): void {
+  next(req.auth ? undefined : (req.authError ?? new UnauthorizedError()));
 }
 
 export function allow(permission: Permission) {
@@ -71,15 +77,16 @@ export function allow(permission: Permission) {
 }
 
 /**
- * Fixed one-minute window per API key (or client address). Counters live in the cache,
- * so replicas sharing Redis share the budget. If the cache fails, requests pass.
+ * Fixed one-minute window per authenticated API key, or per client address for anyone
+ * else (open mode, missing or unknown keys — so inventing keys buys nothing). Counters
+ * live in the cache, so replicas sharing Redis share the budget. If the cache fails,
+ * requests pass.
  */
 export function rateLimit(perMinute: number, cache: Cache, logger: Logger) {
   let warned = false;
   return async (req: Request, res: Response, next: NextFunction) => {
     if (perMinute <= 0) return next();
-    const key = extractApiKey(req);
-    const who = key ? `key:${hash(key).slice(0, 16)}` : `ip:${req.ip}`;
+    const who = req.auth?.principal.startsWith('key:') ? req.auth.principal : `ip:${req.ip}`;
     try {
       const { count, resetMs } = await cache.hit(`ratelimit:${who}`, 60_000);
       res.setHeader('X-RateLimit-Limit', String(perMinute));

@@ -54,9 +54,16 @@ export const timestamp = z
   .string()
   .max(64)
   .transform((s, ctx) => {
-    const iso = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-    if (!iso.test(s.trim())) {
+    const iso = /^(\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+    const m = iso.exec(s.trim());
+    if (!m) {
       ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 date-time, e.g. 2024-01-15T10:00:00Z' });
+      return z.NEVER;
+    }
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const daysInMonth = new Date(Date.UTC(2000 + (year % 400), month, 0)).getUTCDate();
+    if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth || Number(m[5] ?? 0) > 23 || Number(m[6] ?? 0) > 59) {
+      ctx.addIssue({ code: 'custom', message: 'is not a real date-time (year 0001-9999, valid month, day and time)' });
       return z.NEVER;
     }
     const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(s.trim()) && s.trim().length > 10;

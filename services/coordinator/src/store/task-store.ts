@@ -174,6 +174,16 @@ export async function releaseTasksOfAgent(db: Queryable, agentId: string): Promi
   return res.rows.map((r) => r.id);
 }
 
+/** Ids of agents that hold tasks although they are inactive or no longer registered. */
+export async function agentsHoldingTasksWhileGone(db: Queryable): Promise<string[]> {
+  const res = await db.query<{ agent: string }>(
+    `SELECT DISTINCT t.assigned_agent AS agent FROM tasks t
+     WHERE t.status IN ('assigned', 'in_progress', 'delegated') AND t.assigned_agent IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = t.assigned_agent AND a.status <> 'inactive')`,
+  );
+  return res.rows.map((r) => r.agent);
+}
+
 export async function timedOutTasks(db: Queryable, timeoutSeconds: number): Promise<string[]> {
   const res = await db.query<{ id: string }>(
     `SELECT id FROM tasks WHERE status = 'in_progress' AND started_at < now() - make_interval(secs => $1)`,

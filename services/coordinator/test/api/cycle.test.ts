@@ -53,6 +53,17 @@ describe.each(backends)('background work on %s', (backend) => {
     expect((await getTask(h, id)).assigned_agent).toBe('quiet');
   });
 
+  it('when an inactive agent still holds tasks (an interrupted release), then the sweep returns them to the queue', async () => {
+    await registerAgent(h, 'half-gone');
+    const id = await submitTask(h);
+    await h.service.coordinator.runAssignment();
+    await h.storage.db.query(`UPDATE agents SET status = 'inactive' WHERE id = 'half-gone'`);
+    const sweep = await h.service.coordinator.runAgentSweep();
+    expect(sweep.released).toEqual([id]);
+    expect(await agent('half-gone')).toMatchObject({ status: 'inactive', current_load: 0 });
+    expect((await getTask(h, id)).status).toBe('pending');
+  });
+
   it('when a heartbeat is merely late but within the timeout, then nothing changes', async () => {
     await registerAgent(h, 'fine');
     await h.storage.db.query(`UPDATE agents SET last_heartbeat = now() - interval '60 seconds' WHERE id = 'fine'`);

@@ -125,6 +125,30 @@ describe.each(backends)('security on %s', (backend) => {
     });
   });
 
+  describe('with a rate limit and made-up keys', () => {
+    it('when an open service receives rotating X-API-Key values, then they do not escape the per-address limit', async () => {
+      const h = await createHarness(backend, { storage, overrides: { http: { rate_limit_per_minute: 3 } } });
+      try {
+        const codes: number[] = [];
+        for (let i = 0; i < 5; i++) codes.push((await h.api.get('/agents').set('X-API-Key', `made-up-${i}-key`)).status);
+        expect(codes).toEqual([200, 200, 200, 429, 429]);
+      } finally {
+        await closeHarness(h, false);
+      }
+    });
+
+    it('when keys are required, then unauthenticated attempts count against the address and are limited too', async () => {
+      const h = await createHarness(backend, { storage, overrides: { api_keys: API_KEYS, http: { rate_limit_per_minute: 3 } } });
+      try {
+        const codes: number[] = [];
+        for (let i = 0; i < 5; i++) codes.push((await h.api.get('/agents').set('X-API-Key', `guess-${i}-xxxxxx`)).status);
+        expect(codes).toEqual([401, 401, 401, 429, 429]);
+      } finally {
+        await closeHarness(h, false);
+      }
+    });
+  });
+
   describe('CORS', () => {
     let h: Harness;
     beforeAll(async () => {
