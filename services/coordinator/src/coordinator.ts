@@ -717,6 +717,26 @@ export class Coordinator {
     return { applied: Boolean(outcome.applied) };
   }
 
+  /** Deletes delivered outbox rows and old resolved conflicts and decided votes. */
+  async runRetention(): Promise<Record<string, number>> {
+    const r = this.cfg.retention;
+    const outboxRows = await this.db.query(
+      `DELETE FROM outbox WHERE delivered_at < now() - make_interval(secs => $1)`,
+      [r.delivered_outbox_days * 86400],
+    );
+    const conflictRows = await this.db.query(
+      `DELETE FROM conflicts WHERE resolved AND resolved_at < now() - make_interval(secs => $1)`,
+      [r.history_days * 86400],
+    );
+    const sessionRows = await this.db.query(
+      `DELETE FROM consensus_sessions s WHERE s.status <> 'active' AND s.decided_at < now() - make_interval(secs => $1)
+         AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.consensus_session = s.id)
+         AND NOT EXISTS (SELECT 1 FROM collaborations k WHERE k.consensus_session = s.id)`,
+      [r.history_days * 86400],
+    );
+    return { outbox: outboxRows.rowCount, conflicts: conflictRows.rowCount, sessions: sessionRows.rowCount };
+  }
+
   // ---------------------------------------------------------------- conflicts & consensus (API)
 
   async listConflicts(includeResolved: boolean, type?: string) {

@@ -115,13 +115,23 @@ export class Scheduler {
     if (!this.running) return { skipped: 'coordination stopped' };
     const end = this.metrics.cycleSeconds.startTimer({ kind: 'cycle' });
     const started = performance.now();
+    // Each step re-checks the lease: a replica that lost it mid-cycle stops at once.
+    const leading = () => {
+      if (this.loopsOn && !this.lease.isLeader()) throw new Error('lease lost during the coordination cycle');
+    };
     const sweep = await this.coordinator.runAgentSweep();
+    leading();
     const timeouts = await this.coordinator.runTaskTimeouts();
+    leading();
     const conflicts = await this.coordinator.runConflictDetection();
+    leading();
     const decided = await this.coordinator.runConsensusSweep();
+    leading();
     const assigned = await this.coordinator.runAssignment();
+    leading();
+    const purged = await this.coordinator.runRetention();
     end();
-    const details = { inactive_agents: sweep.inactive.length, timed_out_tasks: timeouts.length, ...conflicts, sessions_decided: decided, assigned };
+    const details = { inactive_agents: sweep.inactive.length, timed_out_tasks: timeouts.length, ...conflicts, sessions_decided: decided, assigned, purged };
     const ms = Math.round(performance.now() - started);
     await this.coordinator.recordCycle({ kind: 'full', ms, details });
     this.logger.debug({ ms, ...details }, 'coordination cycle');

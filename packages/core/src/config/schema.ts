@@ -98,6 +98,14 @@ export const coordinatorSchema = z
         max_page_size: int(1000, 1, 100000),
       })
       .prefault({}),
+    retention: z
+      .object({
+        /** Delivered experiences are kept this long in the outbox (for inspection), then deleted. */
+        delivered_outbox_days: num(7, 0),
+        /** Resolved conflicts and decided votes are kept this long. */
+        history_days: num(30, 0),
+      })
+      .prefault({}),
     outbox: z
       .object({
         poll_ms: int(1000, 50),

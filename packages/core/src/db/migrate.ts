@@ -35,6 +35,8 @@ export function readMigrations(dir = defaultMigrationsDir()): Migration[] {
  */
 export async function migrate(db: Db, migrations: Migration[] = readMigrations()): Promise<string[]> {
   return db.transaction(async (tx) => {
+    // Migrations may wait for another replica's and may run long: no statement/lock limits here.
+    await tx.exec(`SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0`);
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.exec(
       `CREATE TABLE IF NOT EXISTS schema_migrations (

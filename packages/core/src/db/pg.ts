@@ -13,7 +13,14 @@ export interface PgOptions {
   connectTimeoutMs: number;
   logger: Logger;
   applicationName?: string;
+  /** Server-side limit per statement (ms); a client-side guard fires a second later. Default 5000. */
+  statementTimeoutMs?: number;
+  /** Longest wait for a row lock (ms). Default 3000. */
+  lockTimeoutMs?: number;
 }
+
+/** Ask the server to probe idle connections, so a vanished client's session (and its locks) end within ~15 s. */
+const SERVER_KEEPALIVE = '-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3';
 
 function wrap(err: unknown): never {
   if (isConnectionError(err)) throw new UnavailableError('Database unavailable');
@@ -25,6 +32,7 @@ export class PgDb implements Db {
   private readonly pool: pg.Pool;
 
   constructor(private readonly opts: PgOptions) {
+    const statementTimeout = opts.statementTimeoutMs ?? 5000;
     this.pool = new pg.Pool({
       connectionString: opts.connectionString,
       max: opts.poolSize,
@@ -32,6 +40,11 @@ export class PgDb implements Db {
       idleTimeoutMillis: 30_000,
       keepAlive: true,
       application_name: opts.applicationName ?? 'nexus',
+      // A database that stops answering must turn into a quick 503, not a hung request.
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + 1000,
+      lock_timeout: opts.lockTimeoutMs ?? 3000,
+      options: SERVER_KEEPALIVE,
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', (err) => opts.logger.warn({ err: err.message }, 'postgres idle client error'));
@@ -92,6 +105,9 @@ export class PgDb implements Db {
       keepAlive: true,
       keepAliveInitialDelayMillis: 1000,
       application_name: `${this.opts.applicationName ?? 'nexus'}-lease`,
+      query_timeout: 3000,
+      statement_timeout: 2000,
+      options: SERVER_KEEPALIVE,
     });
     let resolveClosed!: () => void;
     const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -113,7 +129,11 @@ export class PgDb implements Db {
         }
       },
       release: async () => {
-        await client.end().catch(() => undefined);
+        // end() waits for the server; on a dead network it never answers: cut the socket.
+        const ended = client.end().catch(() => undefined);
+        const timer = new Promise((r) => setTimeout(r, 1000).unref());
+        await Promise.race([ended, timer]);
+        (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
       },
     };
   }

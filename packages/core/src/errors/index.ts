@@ -96,7 +96,7 @@ export function isConnectionError(err: unknown): boolean {
   // Postgres classes 08 (connection exception) and 57P0x (shutdown / cannot connect now).
   if (/^08/.test(code) || /^57P0/.test(code)) return true;
   const msg = e.message ?? '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|database is closed|PGlite is closed/i.test(
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|database is closed|PGlite is closed|Query read timeout/i.test(
     msg,
   );
 }

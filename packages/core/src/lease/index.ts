@@ -85,19 +85,29 @@ export class LeaderLease {
       if (!this.session) {
         const s = await this.db.dedicatedSession();
         if (!s) return;
+        if (this.stopped) {
+          // stop() ran while we were connecting: this session must not outlive it.
+          await s.release();
+          return;
+        }
         this.session = s;
         void s.closed.then(() => {
           if (this.session === s) void this.dropSession();
         });
       }
       if (this.leader) {
+        // Times out (query_timeout) when the database is cut off: leadership is dropped.
         await this.session.query('SELECT 1');
       } else {
         const res = await this.session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
           LEASE_NAMESPACE,
           this.key,
         ]);
-        if (res.rows[0]?.ok && !this.stopped) this.setLeader(true);
+        if (this.stopped) {
+          await this.dropSession();
+          return;
+        }
+        if (res.rows[0]?.ok) this.setLeader(true);
       }
     } catch (err) {
       this.logger.warn({ lease: this.name, err: (err as Error).message }, 'lease check failed');

@@ -105,6 +105,16 @@ describe.each(backends)('experience outbox on %s', (backend) => {
     expect(engine.received).toHaveLength(1);
   });
 
+  it('when delivered experiences are older than the retention, then the cycle deletes them and keeps undelivered ones', async () => {
+    await completeOne('completed');
+    await h.service.coordinator.runOutboxDelivery();
+    await h.storage.db.query(`INSERT INTO outbox (topic, message_key, payload) VALUES ('learning.experience', 'pending-one', '{}'::jsonb)`);
+    expect((await h.service.coordinator.runRetention()).outbox).toBe(0);
+    await h.storage.db.query(`UPDATE outbox SET delivered_at = now() - interval '8 days' WHERE delivered_at IS NOT NULL`);
+    expect((await h.service.coordinator.runRetention()).outbox).toBe(1);
+    expect(await h.service.coordinator.outboxStats()).toEqual({ pending: 1, delivered: 0, dead: 0 });
+  });
+
   it('when the engine already has the experience (409), then it counts as delivered', async () => {
     await completeOne('completed');
     engine.setStatus(409);
