@@ -98,7 +98,7 @@ export class PgDb implements Db {
     }
   }
 
-  async dedicatedSession(): Promise<DedicatedSession> {
+  async dedicatedSession(opts: { idleTimeoutMs?: number } = {}): Promise<DedicatedSession> {
     const client = new pg.Client({
       connectionString: this.opts.connectionString,
       connectionTimeoutMillis: this.opts.connectTimeoutMs,
@@ -107,7 +107,7 @@ export class PgDb implements Db {
       application_name: `${this.opts.applicationName ?? 'nexus'}-lease`,
       query_timeout: 3000,
       statement_timeout: 2000,
-      options: SERVER_KEEPALIVE,
+      options: `${SERVER_KEEPALIVE}${opts.idleTimeoutMs ? ` -c idle_session_timeout=${Math.round(opts.idleTimeoutMs)}` : ''}`,
     });
     let resolveClosed!: () => void;
     const closed = new Promise<void>((resolve) => (resolveClosed = resolve));

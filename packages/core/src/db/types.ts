@@ -26,8 +26,11 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Executes a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
-  /** Opens a connection kept apart from the pool (pg only; PGlite has one connection). */
-  dedicatedSession(): Promise<DedicatedSession | null>;
+  /**
+   * Opens a connection kept apart from the pool (pg only; PGlite has one connection).
+   * `idleTimeoutMs`: the server ends the session after that long without a statement.
+   */
+  dedicatedSession(opts?: { idleTimeoutMs?: number }): Promise<DedicatedSession | null>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -83,7 +83,9 @@ export class LeaderLease {
     this.ticking = true;
     try {
       if (!this.session) {
-        const s = await this.db.dedicatedSession();
+        // A holder that falls silent (hung, partitioned) is cut off by the server after
+        // a few missed checks, which frees the lock for the other replicas.
+        const s = await this.db.dedicatedSession({ idleTimeoutMs: Math.max(6000, this.intervalMs * 4) });
         if (!s) return;
         if (this.stopped) {
           // stop() ran while we were connecting: this session must not outlive it.
