@@ -61,3 +61,43 @@ describe.skipIf(!process.env.DATABASE_URL)('when Postgres drops every connection
     }
   });
 });
+
+describe.skipIf(!process.env.DATABASE_URL)('when Postgres stops answering on an open connection', () => {
+  it('then requests answer 503 after the query timeout instead of hanging', async () => {
+    const net = await import('node:net');
+    const { createTestStorage } = await import('../support/harness.js');
+    const storage = await createTestStorage('postgres');
+    let frozen = false;
+    const sockets: import('node:net').Socket[] = [];
+    // A proxy that can silently drop traffic, like a network partition.
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(5432, '127.0.0.1');
+      sockets.push(client, upstream);
+      client.on('data', (d) => void (frozen || upstream.write(d)));
+      upstream.on('data', (d) => void (frozen || client.write(d)));
+      client.on('error', () => undefined);
+      upstream.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const port = (proxy.address() as import('node:net').AddressInfo).port;
+    const url = new URL(storage.url!);
+    url.port = String(port);
+    url.hostname = '127.0.0.1';
+    const db = new PgDb({ connectionString: url.toString(), poolSize: 2, connectTimeoutMs: 500, statementTimeoutMs: 300, logger: silentLogger() });
+    const service = createCoordinatorService({ config: testConfig(), logger: silentLogger(), db, cache: new MemoryCache(), logRequests: false });
+    const api = request(service.app);
+    try {
+      await api.get('/agents').expect(200);
+      frozen = true;
+      const t0 = Date.now();
+      const res = await api.get('/agents');
+      expect(res.status).toBe(503);
+      expect(Date.now() - t0).toBeLessThan(3000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      proxy.close();
+      await db.close();
+      await storage.destroy();
+    }
+  });
+});
