@@ -93,7 +93,11 @@ export class Scheduler {
   }
 
   private async assignmentTick(): Promise<void> {
-    if (!this.running) return;
+    if (!this.running) {
+      // Without a broker a start on another replica reaches us only through the database.
+      await this.refreshRunning();
+      if (!this.running) return;
+    }
     if (Date.now() - this.lastSweep >= SWEEP_EVERY_MS) {
       this.lastSweep = Date.now();
       await this.coordinator.runAgentSweep();

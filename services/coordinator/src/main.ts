@@ -31,7 +31,8 @@ export async function startCoordinator(opts: { config: SuiteConfig; logger: Logg
   return {
     port: actual,
     stop: async () => {
-      await closeServer(server, opts.config.http.shutdown_timeout_ms - 2000);
+      // Leave time within the shutdown budget for the steps that follow.
+      await closeServer(server, Math.max(500, opts.config.http.shutdown_timeout_ms - 2000));
       await service.scheduler.stop();
       await service.coordinator.flush();
     },

@@ -146,7 +146,10 @@ export function createHttpApp(opts: HttpAppOptions) {
         await withTimeout(fn(), READY_TIMEOUT_MS);
         checks[name] = { status: 'up', kind, required };
       } catch (err) {
-        checks[name] = { status: 'down', kind, required, error: (err as Error).message };
+        // Say what kind of failure, not where the dependency lives (hosts, ports, users).
+        const e = err as { code?: string; message?: string };
+        const error = /timed out/i.test(e.message ?? '') ? 'timed out' : (e.code ?? 'unreachable');
+        checks[name] = { status: 'down', kind, required, error };
       }
     };
     await Promise.all([

@@ -51,7 +51,8 @@ export function onShutdown(logger: Logger, timeoutMs: number, steps: Array<() =>
       }
     }
     logger.info('shutdown complete');
-    logger.flush?.();
+    // Buffered (asynchronous) log lines must reach stdout before the process ends.
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
     process.exit(0);
   };
   process.once('SIGTERM', () => void run('SIGTERM'));

@@ -18,6 +18,7 @@ describe('when the database cannot be reached', () => {
   it('then /ready answers 503 naming the database', async () => {
     const res = await api.get('/ready').expect(503);
     expect(res.body.checks.database.status).toBe('down');
+    expect(JSON.stringify(res.body)).not.toMatch(/127\.0\.0\.1|nexus@/);
     expect(res.body.status).toBe('not_ready');
   });
 
