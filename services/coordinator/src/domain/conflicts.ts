@@ -238,9 +238,14 @@ export function detectBlockedDependencies(tasks: DetectTask[], states: Map<strin
 
 export function detectCapabilityConflicts(tasks: DetectTask[], agents: DetectAgent[]): DetectedConflict[] {
   const byType = new Map<string, { tasks: string[]; capable: boolean }>();
+  // Tasks asking the same of an agent share one answer: O(distinct needs × agents).
+  const handled = new Map<string, boolean>();
   for (const t of tasks) {
     if (t.status !== 'pending') continue;
-    if (agents.some((a) => canHandle(a, t))) continue;
+    const need = `${t.task_type}\u0000${JSON.stringify(Object.entries(requiredResources(t)).sort())}`;
+    let ok = handled.get(need);
+    if (ok === undefined) handled.set(need, (ok = agents.some((a) => canHandle(a, t))));
+    if (ok) continue;
     let entry = byType.get(t.task_type);
     if (!entry) {
       entry = { tasks: [], capable: agents.some((a) => a.capabilities.includes(t.task_type)) };
