@@ -6,7 +6,7 @@ export * from './cache/index.js';
 export * from './lease/index.js';
 export * from './metrics/index.js';
 export { createHttpApp, allow, type HttpAppOptions, type Permission } from './http/app.js';
-export { parseBody, parseQuery, parseParams, zodDetails } from './http/validate.js';
+export { parseBody, parseQuery, zodDetails } from './http/validate.js';
 export { authenticate, rateLimit, requireAuth, extractApiKey, type AuthContext } from './http/security.js';
 export { listen, closeServer, onShutdown } from './http/server.js';
 export { Wakeable } from './util/wakeable.js';

@@ -19,7 +19,7 @@ import { tally, type SessionState } from './domain/consensus.js';
 import { taskExperience } from './domain/experience.js';
 import { isAvailable, planAssignments, taskLoad, type PlannedAssignment } from './domain/scoring.js';
 import { applyTransition, allowedTransitions, canTransition, type StatusChange } from './domain/task-state.js';
-import { HOLDING_STATUSES, type Agent, type AgentStatus, type Task, type TaskStatus } from './domain/types.js';
+import { HOLDING_STATUSES, type Agent, type AgentStatus, type TaskStatus } from './domain/types.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import * as agents from './store/agent-store.js';
 import * as collabs from './store/collaboration-store.js';
@@ -973,4 +973,3 @@ function collaborationJson(c: collabs.Collaboration, sols: collabs.Solution[]) {
   };
 }
 
-export type { Task };

@@ -32,7 +32,7 @@ export class Scheduler {
     readonly lease: LeaderLease,
     private readonly cache: Cache,
     private readonly logger: Logger,
-    private readonly config: SuiteConfig['coordinator'],
+    config: SuiteConfig['coordinator'],
     private readonly metrics: CoordinatorMetrics,
   ) {
     const onError = (what: string) => (err: unknown) => this.logger.warn({ err: (err as Error).message ?? String(err) }, `${what} failed`);

@@ -126,7 +126,3 @@ export function loadConfig(opts: LoadConfigOptions = {}): SuiteConfig {
   }
   return parsed.data;
 }
-
-export function serviceDataDir(config: SuiteConfig): string {
-  return path.resolve(config.data_dir);
-}

@@ -24,7 +24,3 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
   return parseWith(schema, query ?? {}, 'query');
 }
-
-export function parseParams<S extends z.ZodType>(schema: S, params: unknown): z.infer<S> {
-  return parseWith(schema, params ?? {}, 'path');
-}

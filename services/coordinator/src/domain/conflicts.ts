@@ -1,5 +1,5 @@
 import { canHandle, isAvailable, requiredResources } from './scoring.js';
-import type { Agent, ConflictType, Task } from './types.js';
+import { OPEN_STATUSES, type Agent, type ConflictType, type Task } from './types.js';
 
 /** A condition found in one detection pass; `key` identifies it across passes. */
 export interface DetectedConflict {
@@ -25,7 +25,7 @@ export interface DetectOptions {
 type DetectTask = Pick<Task, 'id' | 'task_type' | 'priority' | 'status' | 'requirements' | 'dependencies' | 'deadline' | 'estimated_duration' | 'started_at' | 'assigned_agent'>;
 type DetectAgent = Pick<Agent, 'id' | 'status' | 'capabilities' | 'resource_requirements' | 'current_load' | 'reported_load' | 'max_capacity' | 'last_heartbeat'>;
 
-const OPEN = new Set(['pending', 'assigned', 'in_progress', 'delegated']);
+const OPEN = new Set<string>(OPEN_STATUSES);
 
 export function detectResourceConflicts(tasks: DetectTask[], limit = 100): DetectedConflict[] {
   const usage = new Map<string, { total: number; tasks: string[]; agents: Set<string> }>();

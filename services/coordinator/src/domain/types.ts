@@ -96,5 +96,4 @@ export interface ScoringWeights {
 
 /** Tasks in these states hold capacity on their agent. */
 export const HOLDING_STATUSES: readonly TaskStatus[] = ['assigned', 'in_progress', 'delegated'];
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'cancelled'];
 export const OPEN_STATUSES: readonly TaskStatus[] = ['pending', 'assigned', 'in_progress', 'delegated'];

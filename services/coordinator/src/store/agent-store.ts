@@ -160,10 +160,6 @@ export async function markStaleAgentsInactive(db: Queryable, heartbeatTimeoutSec
   return res.rows.map((r) => r.id);
 }
 
-export async function setAgentStatus(db: Queryable, id: string, status: AgentStatus): Promise<void> {
-  await db.query(`UPDATE agents SET status = $2, updated_at = now() WHERE id = $1`, [id, status]);
-}
-
 /** Locks agent rows in id order (the order every multi-agent writer uses). */
 export async function lockAgents(db: Queryable, ids: string[]): Promise<void> {
   if (ids.length) await db.query(`SELECT id FROM agents WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [ids]);

@@ -117,13 +117,6 @@ export async function eligiblePendingTasks(db: Queryable, taskTypes: string[], a
   return res.rows.map(toTask);
 }
 
-export async function hasEligiblePending(db: Queryable): Promise<boolean> {
-  const res = await db.query(
-    `SELECT 1 FROM tasks WHERE status = 'pending' AND (not_before IS NULL OR not_before <= now()) LIMIT 1`,
-  );
-  return res.rows.length > 0;
-}
-
 /**
  * Claims pending tasks for agents atomically: only rows still pending are taken, so a
  * task is never assigned twice. Returns the claimed rows.
