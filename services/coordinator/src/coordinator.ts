@@ -83,6 +83,8 @@ interface ChangeOptions {
   noRetry?: boolean;
   /** When going back to pending: not before this time. */
   notBefore?: Date;
+  /** Change only a task currently in one of these states (checked under the row lock); otherwise leave it. */
+  onlyFrom?: TaskStatus[];
 }
 
 /** A transaction saw the row change under it; run it again. */
@@ -394,6 +396,7 @@ export class Coordinator {
     const agent = peek.assigned_agent ? await agents.getAgent(tx, peek.assigned_agent, true) : null;
     const { task, now } = (await tasks.lockTask(tx, id))!;
     if (task.assigned_agent !== peek.assigned_agent) throw new RaceError('task reassigned concurrently');
+    if (opts.onlyFrom && !opts.onlyFrom.includes(task.status)) return { task, changed: false, freed: false, retried: false };
     if (change.agent_id !== undefined && change.agent_id !== task.assigned_agent) {
       throw new ConflictError(`Task ${id} is not assigned to agent ${change.agent_id}${task.assigned_agent ? '' : ' (it is unassigned)'}`);
     }
@@ -629,11 +632,7 @@ export class Coordinator {
   /** Carries out a resolution inside the caller's transaction; returns what was done. */
   private async applyResolution(tx: Queryable, plan: ResolutionPlan): Promise<Record<string, unknown>> {
     const changedIds: string[] = [];
-    const tryChange = async (id: string, change: StatusChange, opts: ChangeOptions, only?: TaskStatus[]) => {
-      if (only) {
-        const t = await tasks.getTask(tx, id);
-        if (!t || !only.includes(t.status)) return;
-      }
+    const tryChange = async (id: string, change: StatusChange, opts: ChangeOptions) => {
       try {
         const r = await this.changeTaskStatusIn(tx, id, change, opts);
         if (r.changed) changedIds.push(id);
@@ -645,7 +644,7 @@ export class Coordinator {
     switch (plan.action) {
       case 'reschedule_tasks': {
         const notBefore = new Date(Date.now() + this.cfg.coordination.interval_seconds * 1000);
-        for (const id of plan.tasks_to_reschedule) await tryChange(id, { status: 'pending' }, { notBefore }, ['assigned']);
+        for (const id of plan.tasks_to_reschedule) await tryChange(id, { status: 'pending' }, { notBefore, onlyFrom: ['assigned'] });
         return { applied: true, rescheduled_tasks: changedIds, not_before: notBefore.toISOString() };
       }
       case 'break_circular_dependency': {
@@ -654,7 +653,7 @@ export class Coordinator {
         return { applied: true, failed_tasks: changedIds };
       }
       case 'fail_blocked_task': {
-        for (const id of plan.tasks) await tryChange(id, { status: 'failed', error_message: plan.reason }, { noRetry: true }, ['pending']);
+        for (const id of plan.tasks) await tryChange(id, { status: 'failed', error_message: plan.reason }, { noRetry: true, onlyFrom: ['pending'] });
         return { applied: true, failed_tasks: changedIds };
       }
       case 'raise_priority':
