@@ -93,8 +93,9 @@ export function isConnectionError(err: unknown): boolean {
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(code)) {
     return true;
   }
-  // Postgres classes 08 (connection exception) and 57P0x (shutdown / cannot connect now).
-  if (/^08/.test(code) || /^57P0/.test(code)) return true;
+  // Postgres classes 08 (connection exception) and 57P0x (shutdown / cannot connect now);
+  // 3D000: the database itself is gone (dropped or not created yet).
+  if (/^08/.test(code) || /^57P0/.test(code) || code === '3D000') return true;
   const msg = e.message ?? '';
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|database is closed|PGlite is closed|Query read timeout/i.test(
     msg,

@@ -11,6 +11,10 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const destination = pino.destination({ dest: 1, sync: !opts.async, minLength: opts.async ? 4096 : 0 });
+  if (opts.async) {
+    // Batching must not hide the logs of a quiet service: flush at least twice a second.
+    setInterval(() => destination.flush(), 500).unref();
+  }
   return pino(
     {
       level: opts.level ?? 'info',
