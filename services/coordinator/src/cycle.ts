@@ -119,21 +119,18 @@ export class Scheduler {
     if (!this.running) return { skipped: 'coordination stopped' };
     const end = this.metrics.cycleSeconds.startTimer({ kind: 'cycle' });
     const started = performance.now();
-    // Each step re-checks the lease: a replica that lost it mid-cycle stops at once.
-    const leading = () => {
+    // Before each step the lease is re-checked: a replica that lost it mid-cycle stops at once.
+    const step = async <T>(run: () => Promise<T>): Promise<T> => {
       if (this.loopsOn && !this.lease.isLeader()) throw new Error('lease lost during the coordination cycle');
+      return run();
     };
-    const sweep = await this.coordinator.runAgentSweep();
-    leading();
-    const timeouts = await this.coordinator.runTaskTimeouts();
-    leading();
-    const conflicts = await this.coordinator.runConflictDetection();
-    leading();
-    const decided = await this.coordinator.runConsensusSweep();
-    leading();
-    const assigned = await this.coordinator.runAssignment();
-    leading();
-    const purged = await this.coordinator.runRetention();
+    const c = this.coordinator;
+    const sweep = await step(() => c.runAgentSweep());
+    const timeouts = await step(() => c.runTaskTimeouts());
+    const conflicts = await step(() => c.runConflictDetection());
+    const decided = await step(() => c.runConsensusSweep());
+    const assigned = await step(() => c.runAssignment());
+    const purged = await step(() => c.runRetention());
     end();
     const details = { inactive_agents: sweep.inactive.length, timed_out_tasks: timeouts.length, ...conflicts, sessions_decided: decided, assigned, purged };
     const ms = Math.round(performance.now() - started);
