@@ -17,7 +17,7 @@ import { mergeSolutions, readyToMerge, selectParticipants, solutionConfidence } 
 import { detectConflicts, planResolution, type DetectedConflict, type ResolutionPlan } from './domain/conflicts.js';
 import { tally, type SessionState } from './domain/consensus.js';
 import { taskExperience } from './domain/experience.js';
-import { isAvailable, planAssignments, taskLoad, type PlannedAssignment } from './domain/scoring.js';
+import { effectiveLoad, fitsOn, isAvailable, planAssignments, taskLoad, type PlannedAssignment } from './domain/scoring.js';
 import { applyTransition, allowedTransitions, canTransition, type StatusChange } from './domain/task-state.js';
 import { HOLDING_STATUSES, type Agent, type AgentStatus, type TaskStatus } from './domain/types.js';
 import type { CoordinatorMetrics } from './metrics.js';
@@ -462,12 +462,11 @@ export class Coordinator {
           // A stop that committed before this point wins: nothing is assigned after it returns.
           if ((await state.getState<boolean>(tx, 'coordination_running', true)) === false) return [];
           const locked = await agents.lockAssignableAgents(tx, [...new Set(plan.map((p) => p.agent_id))]);
-          const load = new Map([...locked.values()].map((a) => [a.id, Math.max(a.current_load, a.reported_load ?? 0)]));
+          const load = new Map([...locked.values()].map((a) => [a.id, effectiveLoad(a)]));
           const fits = plan.filter((p) => {
             const a = locked.get(p.agent_id);
             const current = load.get(p.agent_id);
-            if (!a || current === undefined || current >= a.max_capacity) return false;
-            if (current > 0 && current + p.load > a.max_capacity) return false;
+            if (!a || current === undefined || !fitsOn(current, p.load, a.max_capacity)) return false;
             load.set(p.agent_id, current + p.load);
             return true;
           });
@@ -500,7 +499,7 @@ export class Coordinator {
     const types = [...new Set(available.flatMap((a) => a.capabilities))];
     const unit = Math.max(1e-6, this.cfg.tasks.default_load);
     const pool = available.map((a) => ({ ...a }));
-    const room = () => pool.reduce((n, a) => n + Math.ceil(Math.max(0, a.max_capacity - Math.max(a.current_load, a.reported_load ?? 0)) / unit), 0);
+    const room = () => pool.reduce((n, a) => n + Math.ceil(Math.max(0, a.max_capacity - effectiveLoad(a)) / unit), 0);
     const pageSize = Math.min(MAX_PENDING_SCAN, Math.max(100, room() * 2));
     const byId = new Map(pool.map((a) => [a.id, a]));
     const plan: PlannedAssignment[] = [];

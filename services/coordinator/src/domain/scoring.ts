@@ -29,6 +29,16 @@ export function effectiveLoad(agent: Pick<Agent, 'current_load' | 'reported_load
   return Math.max(agent.current_load, agent.reported_load ?? 0);
 }
 
+/**
+ * Whether a task of `load` units may go to an agent carrying `current` of `capacity`:
+ * never to a full agent, never past capacity — except that an idle agent takes even an
+ * oversized task (otherwise it could never run).
+ */
+export function fitsOn(current: number, load: number, capacity: number): boolean {
+  if (current >= capacity) return false;
+  return current === 0 || current + load <= capacity;
+}
+
 export function isAvailable(
   agent: Pick<Agent, 'status' | 'current_load' | 'reported_load' | 'max_capacity' | 'last_heartbeat'>,
   now: Date,
@@ -152,7 +162,7 @@ export function planAssignments(tasks: PlanTask[], agents: PlanAgent[], opts: Pl
     let bestScore = Number.NEGATIVE_INFINITY;
     for (const c of candidates) {
       const cap = c.agent.max_capacity;
-      if (c.load >= cap || (c.load > 0 && c.load + task.load > cap)) continue;
+      if (!fitsOn(c.load, task.load, cap)) continue;
       if (resources.length && resources.some(([r, amount]) => (c.agent.resource_requirements[r] ?? 0) < amount)) continue;
       const score =
         ((1 - c.load / cap) * w.current_load + c.fixed) *

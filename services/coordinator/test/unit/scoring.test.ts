@@ -721,3 +721,13 @@ describe('planAssignments', () => {
     }
   });
 });
+
+describe('fitsOn', () => {
+  it('when the agent is full, then nothing fits; when idle, then even an oversized task fits', async () => {
+    const { fitsOn } = await import('../../src/domain/scoring.js');
+    expect(fitsOn(100, 1, 100)).toBe(false);
+    expect(fitsOn(0, 500, 100)).toBe(true);
+    expect(fitsOn(90, 10, 100)).toBe(true);
+    expect(fitsOn(91, 10, 100)).toBe(false);
+  });
+});
