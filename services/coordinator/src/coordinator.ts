@@ -286,10 +286,9 @@ export class Coordinator {
       input.status === 'inactive'
         ? await retryTx(() =>
             this.db.transaction(async (tx) => {
-              if (!(await agents.getAgent(tx, id, true))) return null;
-              const touched = (await agents.touchAgent(tx, id, patch))!;
-              const released = await tasks.releaseTasksOfAgent(tx, id);
-              await agents.zeroLoad(tx, [id]);
+              const touched = await agents.touchAgent(tx, id, patch); // locks the agent row
+              if (!touched) return null;
+              const released = await this.releaseHeldBy(tx, [id]);
               touched.agent.current_load = 0;
               return { ...touched, assigned_tasks: [], released };
             }),
@@ -532,17 +531,20 @@ export class Coordinator {
         const orphans = await tasks.agentsHoldingTasksWhileGone(tx);
         const all = [...new Set([...ids, ...orphans])].sort();
         await agents.lockAgents(tx, all);
-        const released: string[] = [];
-        for (const id of all) released.push(...(await tasks.releaseTasksOfAgent(tx, id)));
-        if (all.length) await agents.zeroLoad(tx, all);
-        return { inactive: ids, released };
+        return { inactive: ids, released: await this.releaseHeldBy(tx, all) };
       }),
     );
-    if (res.inactive.length) {
-      this.logger.info({ agents: res.inactive, released: res.released.length }, 'agents past heartbeat timeout marked inactive');
-      this.notify('work');
-    }
+    if (res.inactive.length) this.logger.info({ agents: res.inactive, released: res.released.length }, 'agents past heartbeat timeout marked inactive');
+    if (res.released.length) this.notify('work');
     return res;
+  }
+
+  /** Gives every task the (locked) agents hold back to the queue; they then hold nothing. */
+  private async releaseHeldBy(tx: Queryable, agentIds: string[]): Promise<string[]> {
+    const released: string[] = [];
+    for (const id of agentIds) released.push(...(await tasks.releaseTasksOfAgent(tx, id)));
+    if (agentIds.length) await agents.zeroLoad(tx, agentIds);
+    return released;
   }
 
   /** In-progress tasks running longer than TASK_TIMEOUT fail with "Task timeout" (and retry). */
