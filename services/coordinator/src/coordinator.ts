@@ -26,7 +26,7 @@ import * as collabs from './store/collaboration-store.js';
 import * as conflicts from './store/conflict-store.js';
 import * as consensus from './store/consensus-store.js';
 import * as outbox from './store/outbox-store.js';
-import { agentJson, taskJson } from './store/rows.js';
+import { agentJson, collaborationJson, conflictJson, sessionJson, taskJson } from './store/rows.js';
 import * as state from './store/state-store.js';
 import * as tasks from './store/task-store.js';
 
@@ -599,7 +599,7 @@ export class Coordinator {
     const cleared = stored.filter((c) => !seen.has(c.conflict_key)).map((c) => c.id);
     await conflicts.closeConflicts(this.db, cleared);
     const standing = stored.filter((c) => seen.has(c.conflict_key)).map((c) => c.id);
-    if (standing.length) await this.db.query(`UPDATE conflicts SET last_seen_at = now() WHERE id = ANY($1::text[])`, [standing]);
+    await conflicts.markSeen(this.db, standing);
     if (opened || cleared.length) this.statusCache = null;
     if (applied) this.notify('work');
     return { detected: detected.length, opened, closed: cleared.length };
@@ -914,62 +914,3 @@ function changed(existing: conflicts.ConflictRecord, d: DetectedConflict): boole
     existing.involved_agents.join('\u0000') !== d.involved_agents.join('\u0000')
   );
 }
-
-const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
-
-function conflictJson(c: conflicts.ConflictRecord) {
-  return {
-    id: c.id,
-    conflict_key: c.conflict_key,
-    conflict_type: c.conflict_type,
-    description: c.description,
-    involved_agents: c.involved_agents,
-    involved_tasks: c.involved_tasks,
-    severity: c.severity,
-    detected_at: iso(c.detected_at),
-    last_seen_at: iso(c.last_seen_at),
-    resolved: c.resolved,
-    resolution: c.resolution,
-    resolution_status: c.resolution_status,
-    consensus_session: c.consensus_session,
-    outcome: c.outcome ?? null,
-    resolved_at: iso(c.resolved_at),
-  };
-}
-
-function sessionJson(s: consensus.ConsensusSession, votes: consensus.Vote[]) {
-  return {
-    id: s.id,
-    proposal_id: s.proposal_id,
-    proposal_type: s.proposal_type,
-    subject_id: s.subject_id,
-    proposal: s.proposal,
-    eligible_agents: s.eligible_agents,
-    threshold: s.threshold,
-    timeout_seconds: s.timeout_seconds,
-    status: s.status,
-    consensus_ratio: s.consensus_ratio,
-    votes: Object.fromEntries(votes.map((v) => [v.agent_id, { vote: v.vote, reasoning: v.reasoning, timestamp: iso(v.cast_at) }])),
-    created_at: iso(s.created_at),
-    decided_at: iso(s.decided_at),
-  };
-}
-
-function collaborationJson(c: collabs.Collaboration, sols: collabs.Solution[]) {
-  return {
-    id: c.id,
-    problem_id: c.problem_id,
-    description: c.description,
-    required_capabilities: c.required_capabilities,
-    participating_agents: c.participating_agents,
-    status: c.status,
-    solutions: Object.fromEntries(
-      sols.map((s) => [s.agent_id, { solution: s.solution, confidence: s.confidence, submitted_at: iso(s.submitted_at) }]),
-    ),
-    merged_solution: c.merged_solution,
-    consensus_session: c.consensus_session,
-    created_at: iso(c.created_at),
-    updated_at: iso(c.updated_at),
-  };
-}
-

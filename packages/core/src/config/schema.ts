@@ -1,9 +1,8 @@
 import { z } from 'zod';
 
-/**
- * Every setting the suite reads, with its built-in default. YAML files in `config/`
- * override these, environment variables override the YAML (see env.ts for the mapping).
- */
+// Every setting the suite reads, with its built-in default. YAML files in `config/`
+// override these, environment variables override the YAML (ENV_MAP in index.ts).
+
 /**
  * Numbers from YAML or the environment: numeric strings are converted, an empty YAML value
  * means "use the default", anything else (booleans, words) is an error naming the key.

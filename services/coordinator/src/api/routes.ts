@@ -7,6 +7,9 @@ import * as s from './schemas.js';
 
 const now = () => new Date().toISOString();
 
+/** The documented list shape: an object keyed by id. */
+const byId = <T extends { id: string }>(list: T[]): Record<string, T> => Object.fromEntries(list.map((x) => [x.id, x]));
+
 const ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
 
 /**
@@ -44,7 +47,7 @@ export function agentsRouter(coordinator: Coordinator): Router {
   r.get('/agents', allow('read'), async (req, res) => {
     const q = parseQuery(s.agentsQuery, req.query);
     const list = await coordinator.listAgents(q);
-    res.json({ agents: Object.fromEntries(list.map((a) => [a.id, a])), count: list.length, timestamp: now() });
+    res.json({ agents: byId(list), count: list.length, timestamp: now() });
   });
   r.post('/agents', allow('write'), async (req, res) => {
     const body = parseBody(s.registerAgentBody, req.body);
@@ -81,7 +84,7 @@ export function tasksRouter(coordinator: Coordinator, maxPage: number): Router {
     const { limit, cursor, ...filter } = parseQuery(query, req.query);
     const page = await coordinator.listTasks(filter, limit, cursor);
     res.json({
-      tasks: Object.fromEntries(page.tasks.map((t) => [t.id, t])),
+      tasks: byId(page.tasks),
       count: page.tasks.length,
       total: page.total,
       next_cursor: page.next_cursor,
@@ -115,7 +118,7 @@ export function conflictsRouter(coordinator: Coordinator): Router {
   r.get('/conflicts', allow('read'), async (req, res) => {
     const q = parseQuery(s.conflictsQuery, req.query);
     const list = await coordinator.listConflicts(q.include_resolved ?? false, q.type);
-    res.json({ conflicts: Object.fromEntries(list.map((c) => [c.id, c])), count: list.length, timestamp: now() });
+    res.json({ conflicts: byId(list), count: list.length, timestamp: now() });
   });
   r.get('/conflicts/:id', allow('read'), async (req, res) => {
     res.json(await coordinator.getConflict(pathId(req.params.id, 'conflict')));
@@ -123,7 +126,7 @@ export function conflictsRouter(coordinator: Coordinator): Router {
   r.get('/consensus', allow('read'), async (req, res) => {
     const q = parseQuery(s.sessionsQuery, req.query);
     const list = await coordinator.listSessions(q.status);
-    res.json({ sessions: Object.fromEntries(list.map((x) => [x.id, x])), count: list.length, timestamp: now() });
+    res.json({ sessions: byId(list), count: list.length, timestamp: now() });
   });
   r.get('/consensus/:id', allow('read'), async (req, res) => {
     res.json(await coordinator.getSession(pathId(req.params.id, 'session')));
@@ -142,7 +145,7 @@ export function collaborationsRouter(coordinator: Coordinator): Router {
   r.get('/collaborations', allow('read'), async (req, res) => {
     const q = parseQuery(s.collaborationsQuery, req.query);
     const list = await coordinator.listCollaborations(q.status);
-    res.json({ collaborations: Object.fromEntries(list.map((c) => [c.id, c])), count: list.length, timestamp: now() });
+    res.json({ collaborations: byId(list), count: list.length, timestamp: now() });
   });
   r.post('/collaborations', allow('write'), async (req, res) => {
     const body = parseBody(s.collaborationBody, req.body);

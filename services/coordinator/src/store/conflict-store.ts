@@ -71,6 +71,11 @@ export async function setResolutionState(
   );
 }
 
+/** The conditions are still there: note when they were last seen. */
+export async function markSeen(db: Queryable, ids: string[]): Promise<void> {
+  if (ids.length) await db.query(`UPDATE conflicts SET last_seen_at = now() WHERE id = ANY($1::text[])`, [ids]);
+}
+
 /** The condition is gone: close the record. */
 export async function closeConflicts(db: Queryable, ids: string[]): Promise<void> {
   if (ids.length === 0) return;

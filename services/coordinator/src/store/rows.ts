@@ -1,4 +1,7 @@
 import type { Agent, Task } from '../domain/types.js';
+import type { Collaboration, Solution } from './collaboration-store.js';
+import type { ConflictRecord } from './conflict-store.js';
+import type { ConsensusSession, Vote } from './consensus-store.js';
 
 /** Columns selected for agents and tasks (everything except internal bookkeeping). */
 export const AGENT_COLUMNS = `id, agent_type, name, capabilities, current_load, reported_load, max_capacity, status,
@@ -55,7 +58,7 @@ export function agentJson(a: Agent) {
   };
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const iso = (d: Date | string | null) => (d == null ? null : new Date(d).toISOString());
 
 export function taskJson(t: Task) {
   return {
@@ -80,5 +83,61 @@ export function taskJson(t: Task) {
     actual_duration: t.actual_duration,
     load: t.load,
     not_before: iso(t.not_before),
+  };
+}
+
+export function conflictJson(c: ConflictRecord) {
+  return {
+    id: c.id,
+    conflict_key: c.conflict_key,
+    conflict_type: c.conflict_type,
+    description: c.description,
+    involved_agents: c.involved_agents,
+    involved_tasks: c.involved_tasks,
+    severity: c.severity,
+    detected_at: iso(c.detected_at),
+    last_seen_at: iso(c.last_seen_at),
+    resolved: c.resolved,
+    resolution: c.resolution,
+    resolution_status: c.resolution_status,
+    consensus_session: c.consensus_session,
+    outcome: c.outcome ?? null,
+    resolved_at: iso(c.resolved_at),
+  };
+}
+
+export function sessionJson(s: ConsensusSession, votes: Vote[]) {
+  return {
+    id: s.id,
+    proposal_id: s.proposal_id,
+    proposal_type: s.proposal_type,
+    subject_id: s.subject_id,
+    proposal: s.proposal,
+    eligible_agents: s.eligible_agents,
+    threshold: s.threshold,
+    timeout_seconds: s.timeout_seconds,
+    status: s.status,
+    consensus_ratio: s.consensus_ratio,
+    votes: Object.fromEntries(votes.map((v) => [v.agent_id, { vote: v.vote, reasoning: v.reasoning, timestamp: iso(v.cast_at) }])),
+    created_at: iso(s.created_at),
+    decided_at: iso(s.decided_at),
+  };
+}
+
+export function collaborationJson(c: Collaboration, sols: Solution[]) {
+  return {
+    id: c.id,
+    problem_id: c.problem_id,
+    description: c.description,
+    required_capabilities: c.required_capabilities,
+    participating_agents: c.participating_agents,
+    status: c.status,
+    solutions: Object.fromEntries(
+      sols.map((s) => [s.agent_id, { solution: s.solution, confidence: s.confidence, submitted_at: iso(s.submitted_at) }]),
+    ),
+    merged_solution: c.merged_solution,
+    consensus_session: c.consensus_session,
+    created_at: iso(c.created_at),
+    updated_at: iso(c.updated_at),
   };
 }
